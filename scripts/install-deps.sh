@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package gpufleet needs to build, test, fuzz and benchmark.
+# Idempotent: when everything is present it only runs one dpkg query and exits.
+# Only Debian packages via apt-get; nothing is downloaded from anywhere else.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build git pkg-config
+  clang-14 libclang-rt-14-dev            # libFuzzer and sanitizers for `make fuzz`
+  # libraries (one per job, see docs/ARCHITECTURE.md)
+  libcli11-dev                           # command line
+  libspdlog-dev libfmt-dev               # logging
+  nlohmann-json3-dev                     # JSON DOM, merge/JSON patch
+  libyaml-cpp-dev                        # YAML
+  libgtest-dev libgmock-dev googletest   # tests
+  libbenchmark-dev                       # micro benchmarks
+  python3                                # bench/run summariser
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are missing or older than a day.
+if [[ -z $(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mtime -1 2>/dev/null | head -1) ]]; then
+  $SUDO apt-get update -qq
+fi
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  # A stale list can name versions the mirror no longer has: refresh once and retry.
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
