@@ -1,0 +1,154 @@
+#include "core/requirements.h"
+
+#include <algorithm>
+#include <string>
+
+namespace gpufleet::core {
+namespace {
+
+bool IsAbsenceOperator(Operator op) { return op == Operator::kNotIn || op == Operator::kDoesNotExist; }
+
+}  // namespace
+
+Requirements Requirements::FromLabels(const Labels& labels) {
+  Requirements out;
+  for (const auto& [key, value] : labels) out.Add(Requirement::In(key, {value}));
+  return out;
+}
+
+Result<Requirements> Requirements::FromNodeSelectorRequirements(
+    const std::vector<NodeSelectorRequirement>& reqs) {
+  Requirements out;
+  for (const auto& wire : reqs) {
+    GF_ASSIGN_OR_RETURN(Requirement r, Requirement::Create(wire));
+    out.Add(r);
+  }
+  return out;
+}
+
+void Requirements::Add(const Requirement& r) {
+  auto it = by_key_.find(r.key());
+  if (it == by_key_.end()) {
+    by_key_.emplace(r.key(), r);
+    return;
+  }
+  it->second = r.Intersection(it->second);
+}
+
+void Requirements::Add(const Requirements& other) {
+  for (const auto& [key, r] : other.by_key_) Add(r);
+}
+
+Requirement Requirements::Get(std::string_view key) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return Requirement::Exists(key);
+  return it->second;
+}
+
+bool Requirements::IntersectsKey(const Requirement& existing, const Requirement& incoming) const {
+  if (existing.Intersection(incoming).Len() != 0) return true;
+  return IsAbsenceOperator(incoming.op()) && IsAbsenceOperator(existing.op());
+}
+
+bool Requirements::DoesIntersect(const Requirements& incoming) const {
+  // Walk the smaller map and look up in the larger one.
+  const bool self_smaller = by_key_.size() <= incoming.by_key_.size();
+  const auto& small = self_smaller ? by_key_ : incoming.by_key_;
+  const auto& large = self_smaller ? incoming.by_key_ : by_key_;
+  for (const auto& [key, r] : small) {
+    auto it = large.find(key);
+    if (it == large.end()) continue;
+    const Requirement& existing = self_smaller ? r : it->second;
+    const Requirement& other = self_smaller ? it->second : r;
+    if (!IntersectsKey(existing, other)) return false;
+  }
+  return true;
+}
+
+Status Requirements::Intersects(const Requirements& incoming) const {
+  std::string errors;
+  for (const auto& [key, existing] : by_key_) {
+    auto it = incoming.by_key_.find(key);
+    if (it == incoming.by_key_.end() || IntersectsKey(existing, it->second)) continue;
+    if (!errors.empty()) errors += "; ";
+    errors += "key " + key + ", " + it->second.ToString() + " not in " + existing.ToString();
+  }
+  if (errors.empty()) return OkStatus();
+  return FailedPreconditionError(errors);
+}
+
+bool Requirements::IsCompatible(const Requirements& incoming,
+                                const std::set<std::string, std::less<>>& allow_undefined) const {
+  for (const auto& [key, r] : incoming.by_key_) {
+    if (Has(key) || IsAbsenceOperator(r.op()) || allow_undefined.count(key)) continue;
+    return false;
+  }
+  return DoesIntersect(incoming);
+}
+
+Status Requirements::Compatible(const Requirements& incoming,
+                                const std::set<std::string, std::less<>>& allow_undefined) const {
+  std::string errors;
+  for (const auto& [key, r] : incoming.by_key_) {
+    if (Has(key) || IsAbsenceOperator(r.op()) || allow_undefined.count(key)) continue;
+    if (!errors.empty()) errors += "; ";
+    errors += "label \"" + key + "\" does not have known values";
+  }
+  Status intersects = Intersects(incoming);
+  if (!intersects.ok()) {
+    if (!errors.empty()) errors += "; ";
+    errors += intersects.message();
+  }
+  if (errors.empty()) return OkStatus();
+  return FailedPreconditionError(errors);
+}
+
+bool Requirements::Matches(const Labels& labels) const {
+  for (const auto& [key, r] : by_key_) {
+    auto it = labels.find(key);
+    if (it == labels.end()) {
+      // An absent label satisfies only "absence" requirements (NotIn, DoesNotExist).
+      if (!IsAbsenceOperator(r.op()) || r.greater_than() || r.less_than()) return false;
+      continue;
+    }
+    if (!r.Has(it->second)) return false;
+  }
+  return true;
+}
+
+bool Requirements::HasMinValues() const {
+  return std::any_of(by_key_.begin(), by_key_.end(),
+                     [](const auto& kv) { return kv.second.min_values().has_value(); });
+}
+
+Labels Requirements::ToLabels(const std::function<bool(std::string_view)>& skip) const {
+  Labels out;
+  for (const auto& [key, r] : by_key_) {
+    if (skip && skip(key)) continue;
+    if (auto v = r.Any()) out.emplace(key, *v);
+  }
+  return out;
+}
+
+std::vector<NodeSelectorRequirement> Requirements::ToNodeSelectorRequirements() const {
+  std::vector<NodeSelectorRequirement> out;
+  for (const auto& [key, r] : by_key_) {
+    auto parts = r.ToNodeSelectorRequirements();
+    out.insert(out.end(), parts.begin(), parts.end());
+  }
+  return out;
+}
+
+std::string Requirements::ToString() const {
+  std::vector<std::string> parts;
+  for (const auto& [key, r] : by_key_) parts.push_back(r.ToString());
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += ", ";
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace gpufleet::core

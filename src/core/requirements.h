@@ -1,0 +1,73 @@
+// Requirements: a conjunction of per-key Requirements (Karpenter's scheduling.Requirements):
+// built from node labels, pod nodeSelector / node affinity terms, NodePool requirements; checked
+// for compatibility and intersected. Keys are normalized and unique.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/requirement.h"
+#include "core/status.h"
+
+namespace gpufleet::core {
+
+class Requirements {
+ public:
+  Requirements() = default;
+
+  // One In requirement per label.
+  static Requirements FromLabels(const Labels& labels);
+  // Intersects the wire requirements; InvalidArgument for a malformed Gt/Lt/Gte/Lte.
+  static Result<Requirements> FromNodeSelectorRequirements(
+      const std::vector<NodeSelectorRequirement>& reqs);
+
+  // Intersects `r` with any existing requirement on the same key (mutates).
+  void Add(const Requirement& r);
+  void Add(const Requirements& other);
+
+  bool Has(std::string_view key) const { return by_key_.find(key) != by_key_.end(); }
+  // The requirement on `key`; Exists when the key is not constrained.
+  Requirement Get(std::string_view key) const;
+  const std::map<std::string, Requirement, std::less<>>& ByKey() const { return by_key_; }
+  size_t size() const { return by_key_.size(); }
+  bool empty() const { return by_key_.empty(); }
+
+  // Karpenter's Compatible(): every key constrained by `incoming` must be defined here unless
+  // its operator is NotIn/DoesNotExist or it is in `allow_undefined` (well-known labels); then
+  // Intersects(incoming). OK, or FailedPrecondition listing every reason (label "x" does not
+  // have known values; key x, x In [b] not in x In [a]).
+  Status Compatible(const Requirements& incoming,
+                    const std::set<std::string, std::less<>>& allow_undefined = {}) const;
+  // Every key constrained by both must leave a value, unless both sides are NotIn/DoesNotExist
+  // (an absent label satisfies both). Undefined keys are allowed. OK or FailedPrecondition.
+  Status Intersects(const Requirements& incoming) const;
+  // Allocation-free versions for hot paths.
+  bool IsCompatible(const Requirements& incoming,
+                    const std::set<std::string, std::less<>>& allow_undefined = {}) const;
+  bool DoesIntersect(const Requirements& incoming) const;
+
+  // True if the labels satisfy every requirement (a missing label is checked as absent).
+  bool Matches(const Labels& labels) const;
+  // True if any requirement carries minValues.
+  bool HasMinValues() const;
+  // A label per key with a deterministic example value (Requirement::Any), skipping keys for
+  // which `skip` returns true (e.g. Karpenter's restricted labels).
+  Labels ToLabels(const std::function<bool(std::string_view)>& skip = {}) const;
+  std::vector<NodeSelectorRequirement> ToNodeSelectorRequirements() const;
+  // Sorted, comma separated Requirement::ToString()s.
+  std::string ToString() const;
+
+  friend bool operator==(const Requirements&, const Requirements&) = default;
+
+ private:
+  bool IntersectsKey(const Requirement& existing, const Requirement& incoming) const;
+
+  std::map<std::string, Requirement, std::less<>> by_key_;
+};
+
+}  // namespace gpufleet::core
