@@ -15,6 +15,9 @@ PACKAGES=(
   libyaml-cpp-dev                        # YAML
   libgtest-dev libgmock-dev googletest   # tests
   libbenchmark-dev                       # micro benchmarks
+  libsqlite3-dev                         # API server storage
+  libssl-dev                             # TLS, certificates, SHA-256
+  libboost-dev                           # Boost.Beast / Asio HTTP server
   python3                                # bench/run summariser
 )
 
