@@ -22,8 +22,13 @@ struct HttpRequest {
   std::optional<std::string_view> Query(std::string_view name) const;
 };
 
-// Writes chunks of a streamed response; returns false once the client is gone.
-using ChunkWriter = std::function<bool(std::string_view chunk)>;
+// The connection of a streamed response. Both functions run on the connection's thread.
+struct StreamIo {
+  // Sends one chunk; false once the client is gone.
+  std::function<bool(std::string_view chunk)> write;
+  // True once the client closed its side or the server is stopping (checked without blocking).
+  std::function<bool()> done;
+};
 
 struct HttpResponse {
   int status = 200;
@@ -32,7 +37,7 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;
   // When set, the body is streamed: the server sends the headers (chunked), then calls `stream`
   // on the connection's thread until it returns; `body` is ignored.
-  std::function<void(const ChunkWriter& write)> stream;
+  std::function<void(StreamIo& io)> stream;
 };
 
 using Handler = std::function<HttpResponse(HttpRequest& request)>;

@@ -1,0 +1,248 @@
+// get, list, watch and pods/log.
+#include <chrono>
+
+#include "apiserver/api_handler.h"
+#include "core/node_selector_requirement.h"
+
+namespace gpufleet::apiserver {
+namespace {
+
+using namespace std::chrono_literals;
+
+HttpResponse Json(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+struct Filters {
+  core::LabelSelector labels = core::LabelSelector::Everything();
+  FieldSelector fields;
+  bool Matches(const nlohmann::json& obj) const {
+    return labels.Matches(object::Labels(obj)) && fields.Matches(obj);
+  }
+};
+
+Result<Filters> ParseFilters(const HttpRequest& request) {
+  Filters f;
+  if (auto ls = request.Query("labelSelector"); ls && !ls->empty()) {
+    GF_ASSIGN_OR_RETURN(f.labels, core::LabelSelector::Parse(*ls));
+  }
+  if (auto fs = request.Query("fieldSelector"); fs && !fs->empty()) {
+    GF_ASSIGN_OR_RETURN(f.fields, FieldSelector::Parse(*fs));
+  }
+  return f;
+}
+
+std::string ListPrefix(const ResourceInfo& info, const RequestInfo& ri) {
+  std::string prefix = info.KeyPrefix();
+  if (info.namespaced && !ri.ns.empty()) prefix += ri.ns + "/";
+  return prefix;
+}
+
+// Continue tokens are opaque to clients: "<rv>:<last key>" hex-encoded.
+std::string EncodeContinue(int64_t rv, const std::string& key) {
+  static const char* kHex = "0123456789abcdef";
+  std::string raw = std::to_string(rv) + ":" + key, out;
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+Result<std::string> DecodeContinue(std::string_view token, const std::string& prefix) {
+  std::string raw;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (token.size() % 2 != 0) return InvalidArgumentError("invalid continue token");
+  for (size_t i = 0; i < token.size(); i += 2) {
+    int hi = nibble(token[i]), lo = nibble(token[i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgumentError("invalid continue token");
+    raw.push_back(char(hi * 16 + lo));
+  }
+  size_t colon = raw.find(':');
+  if (colon == std::string::npos || raw.compare(colon + 1, prefix.size(), prefix) != 0) {
+    return InvalidArgumentError("invalid continue token");
+  }
+  return raw.substr(colon + 1);
+}
+
+}  // namespace
+
+HttpResponse ApiHandler::Get(const ResourceInfo& info, const RequestInfo& ri,
+                             const HttpRequest&) {
+  ErrorSubject subject{info.group, info.resource, ri.name};
+  auto obj = store_.Get(info.Key(info.namespaced ? ri.ns : "", ri.name));
+  if (!obj.ok()) return ErrorResponse(NotFoundFor(subject), subject);
+  return Json(200, Present(info, *obj->json));
+}
+
+HttpResponse ApiHandler::List(const ResourceInfo& info, const RequestInfo& ri,
+                              const HttpRequest& request) {
+  auto filters = ParseFilters(request);
+  if (!filters.ok()) return ErrorResponse(filters.status());
+  std::string prefix = ListPrefix(info, ri);
+  size_t limit = 0;
+  if (auto l = request.Query("limit"); l && !l->empty()) {
+    auto n = core::ParseInt64(*l);
+    if (!n || *n < 0) return ErrorResponse(InvalidArgumentError("invalid limit \"" + std::string(*l) + "\""));
+    limit = size_t(*n);
+  }
+  std::string after;
+  if (auto c = request.Query("continue"); c && !c->empty()) {
+    auto decoded = DecodeContinue(*c, prefix);
+    if (!decoded.ok()) return ErrorResponse(decoded.status());
+    after = *decoded;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  int64_t rv = 0;
+  std::optional<std::string> next;
+  // Filtering happens after paging in the store, so keep reading pages until `limit` matches.
+  while (true) {
+    ListResult page = store_.List(prefix, after, limit == 0 ? 0 : limit - items.size());
+    rv = page.rv;
+    for (const auto& o : page.items) {
+      nlohmann::json j = Present(info, *o.json);
+      if (filters->Matches(j)) items.push_back(std::move(j));
+    }
+    if (!page.continue_after) break;
+    after = *page.continue_after;
+    if (limit != 0 && items.size() >= limit) {
+      next = after;
+      break;
+    }
+  }
+  nlohmann::json metadata = {{"resourceVersion", std::to_string(rv)}};
+  if (next) metadata["continue"] = EncodeContinue(rv, *next);
+  return Json(200, {{"kind", info.ListKind()},
+                    {"apiVersion", info.GroupVersion()},
+                    {"metadata", metadata},
+                    {"items", std::move(items)}});
+}
+
+HttpResponse ApiHandler::Watch(const ResourceInfo& info, const RequestInfo& ri,
+                               const HttpRequest& request) {
+  auto parsed = ParseFilters(request);
+  if (!parsed.ok()) return ErrorResponse(parsed.status());
+  Filters filters = *parsed;
+  if (!ri.name.empty()) filters.fields.terms.push_back({"metadata.name", ri.name, true});
+  std::string prefix = ListPrefix(info, ri);
+  std::string rv_param(request.Query("resourceVersion").value_or(""));
+  int64_t timeout = options_.max_watch_seconds;
+  if (auto t = request.Query("timeoutSeconds"); t && !t->empty()) {
+    auto n = core::ParseInt64(*t);
+    if (!n || *n < 0) return ErrorResponse(InvalidArgumentError("invalid timeoutSeconds"));
+    if (*n > 0) timeout = std::min(timeout, *n);
+  }
+  const bool bookmarks = request.Query("allowWatchBookmarks").value_or("") == "true";
+
+  // Resolve the start before answering so errors are plain HTTP errors, except "too old",
+  // which Kubernetes reports as an ERROR event with a 410 Status inside a 200 stream.
+  std::vector<nlohmann::json> initial;
+  int64_t from_rv = 0;
+  if (rv_param.empty() || rv_param == "0") {
+    ListResult all = store_.List(prefix, "", 0);
+    from_rv = all.rv;
+    for (const auto& o : all.items) {
+      nlohmann::json j = Present(info, *o.json);
+      if (filters.Matches(j)) initial.push_back(std::move(j));
+    }
+  } else {
+    auto n = core::ParseInt64(rv_param);
+    if (!n || *n < 0) {
+      return ErrorResponse(InvalidArgumentError("invalid resourceVersion \"" + rv_param + "\""));
+    }
+    from_rv = *n;
+  }
+  auto watch = store_.WatchPrefix(prefix, from_rv);
+  std::shared_ptr<gpufleet::apiserver::Watch> w;
+  Status too_old;
+  if (watch.ok()) {
+    w = std::shared_ptr<gpufleet::apiserver::Watch>(std::move(watch).value());
+  } else {
+    too_old = watch.status();
+  }
+
+  HttpResponse response;
+  response.content_type = "application/json";
+  response.stream = [this, info, filters, initial = std::move(initial), w, too_old, timeout,
+                     bookmarks](StreamIo& io) {
+    auto send = [&](std::string_view type, const nlohmann::json& obj) {
+      nlohmann::json e = {{"type", type}, {"object", obj}};
+      return io.write(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    };
+    if (!w) {
+      send("ERROR", StatusObject(OutOfRangeError(std::string(too_old.message()))));
+      return;
+    }
+    for (const auto& obj : initial) {
+      if (!send("ADDED", obj)) return;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+    auto next_bookmark = std::chrono::steady_clock::now() + 30s;
+    int64_t last_rv = 0;
+    while (std::chrono::steady_clock::now() < deadline && !io.done()) {
+      auto e = w->Next(1s);
+      if (!e.ok()) {
+        if (e.status().code() == StatusCode::kDeadlineExceeded) {
+          if (bookmarks && last_rv > 0 && std::chrono::steady_clock::now() >= next_bookmark) {
+            next_bookmark = std::chrono::steady_clock::now() + 30s;
+            if (!send("BOOKMARK", {{"kind", info.kind},
+                                   {"apiVersion", info.GroupVersion()},
+                                   {"metadata", {{"resourceVersion", std::to_string(last_rv)}}}})) {
+              return;
+            }
+          }
+          continue;
+        }
+        if (e.status().code() == StatusCode::kResourceExhausted) {
+          send("ERROR", StatusObject(OutOfRangeError(std::string(e.status().message()))));
+        }
+        return;
+      }
+      last_rv = e->object.rv;
+      nlohmann::json obj = Present(info, *e->object.json);
+      if (!filters.Matches(obj)) continue;
+      std::string_view type = e->type == EventType::kAdded      ? "ADDED"
+                              : e->type == EventType::kModified ? "MODIFIED"
+                                                                : "DELETED";
+      if (!send(type, obj)) return;
+    }
+    w->Stop();
+  };
+  return response;
+}
+
+HttpResponse ApiHandler::Log(const ResourceInfo& info, const RequestInfo& ri,
+                             const HttpRequest& request) {
+  ErrorSubject subject{info.group, info.resource, ri.name};
+  auto pod = store_.Get(info.Key(ri.ns, ri.name));
+  if (!pod.ok()) return ErrorResponse(NotFoundFor(subject), subject);
+  nlohmann::json j = nlohmann::json::parse(*pod->json, nullptr, false);
+  std::string container(request.Query("container").value_or(""));
+  if (container.empty() && j.contains("spec") && j["spec"].contains("containers") &&
+      j["spec"]["containers"].is_array() && !j["spec"]["containers"].empty()) {
+    container = j["spec"]["containers"][0].value("name", "");
+  }
+  // Container output is kept by the node (the simulated kubelet writes it under this key).
+  auto log = store_.Get("/_logs/" + ri.ns + "/" + ri.name + "/" + container);
+  HttpResponse r;
+  r.content_type = "text/plain";
+  if (log.ok()) {
+    r.body = *log->json;
+    return r;
+  }
+  std::string phase = object::FieldValue(j, "status.phase");
+  if (phase.empty() || phase == "Pending") {
+    return ErrorResponse(InvalidArgumentError("container \"" + container + "\" in pod \"" + ri.name +
+                                              "\" is waiting to start: ContainerCreating"));
+  }
+  return r;
+}
+
+}  // namespace gpufleet::apiserver

@@ -1,0 +1,262 @@
+#include "apiserver/api_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "apiserver/sqlite_store.h"
+#include "testing/status_matchers.h"
+
+namespace gpufleet::apiserver {
+namespace {
+
+using json = nlohmann::json;
+
+class ApiHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = std::filesystem::path(::testing::TempDir()) /
+               ("api_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir);
+    auto s = SqliteStore::Open({.path = (dir / "state.db").string()});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(s).value();
+    registry_ = Registry::WithBuiltins();
+    handler_ = std::make_unique<ApiHandler>(*store_, *registry_, clock_,
+                                            ApiHandler::Options{"127.0.0.1:6443", 1800});
+    ASSERT_TRUE(handler_->Bootstrap().ok());
+  }
+
+  HttpResponse Call(std::string method, std::string path, json body = nullptr,
+                    std::string content_type = "application/json") {
+    HttpRequest r;
+    r.method = std::move(method);
+    size_t q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = ParseQuery(path.substr(q + 1));
+    if (!body.is_null()) r.body = body.dump();
+    r.headers["content-type"] = content_type;
+    r.user = "test";
+    return handler_->Handle(r);
+  }
+  json Body(const HttpResponse& r) { return json::parse(r.body); }
+
+  core::FakeClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<ApiHandler> handler_;
+};
+
+json Pod(const std::string& name, json labels = json::object()) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", name}, {"labels", labels}}},
+          {"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}};
+}
+
+TEST_F(ApiHandlerTest, CreateSetsServerFieldsAndGetReturnsIt) {
+  auto r = Call("POST", "/api/v1/namespaces/default/pods", Pod("nvidia-smi"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  json pod = Body(r);
+  EXPECT_EQ(pod["metadata"]["namespace"], "default");
+  EXPECT_EQ(pod["metadata"]["uid"].get<std::string>().size(), 36u);
+  EXPECT_EQ(pod["metadata"]["creationTimestamp"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(pod["status"]["phase"], "Pending");
+  auto got = Call("GET", "/api/v1/namespaces/default/pods/nvidia-smi");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(Body(got)["metadata"]["resourceVersion"], pod["metadata"]["resourceVersion"]);
+}
+
+TEST_F(ApiHandlerTest, KubernetesErrorsHaveReasonAndCode) {
+  auto missing = Call("GET", "/api/v1/namespaces/default/pods/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Body(missing)["reason"], "NotFound");
+  EXPECT_EQ(Body(missing)["message"], "pods \"nope\" not found");
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods", Pod("a")).status, 201);
+  auto dup = Call("POST", "/api/v1/namespaces/default/pods", Pod("a"));
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(Body(dup)["reason"], "AlreadyExists");
+  auto bad_name = Call("POST", "/api/v1/namespaces/default/pods", Pod("Bad_Name"));
+  EXPECT_EQ(bad_name.status, 422);
+  EXPECT_EQ(Body(bad_name)["reason"], "Invalid");
+  auto no_ns = Call("POST", "/api/v1/namespaces/nowhere/pods", Pod("a"));
+  EXPECT_EQ(no_ns.status, 404);
+  EXPECT_EQ(Body(no_ns)["message"], "namespaces \"nowhere\" not found");
+  HttpRequest garbage;
+  garbage.method = "POST";
+  garbage.path = "/api/v1/namespaces/default/pods";
+  garbage.body = "{not json";
+  EXPECT_EQ(handler_->Handle(garbage).status, 400);
+  EXPECT_EQ(Call("GET", "/apis/nope.io/v1/things").status, 404);
+}
+
+TEST_F(ApiHandlerTest, UpdateWithStaleVersionConflicts) {
+  json pod = Body(Call("POST", "/api/v1/namespaces/default/pods", Pod("p")));
+  json v1 = pod;
+  v1["metadata"]["labels"]["x"] = "1";
+  auto ok = Call("PUT", "/api/v1/namespaces/default/pods/p", v1);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json stale = pod;
+  stale["metadata"]["labels"]["x"] = "2";
+  auto conflict = Call("PUT", "/api/v1/namespaces/default/pods/p", stale);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(Body(conflict)["reason"], "Conflict");
+}
+
+TEST_F(ApiHandlerTest, MainEndpointIgnoresStatusAndStatusEndpointIgnoresSpec) {
+  json pod = Body(Call("POST", "/api/v1/namespaces/default/pods", Pod("p")));
+  pod["status"]["phase"] = "Running";
+  pod.erase("metadata");
+  EXPECT_EQ(Body(Call("PATCH", "/api/v1/namespaces/default/pods/p", {{"status", {{"phase", "Running"}}}},
+                      "application/merge-patch+json"))["status"]["phase"],
+            "Pending");
+  json after = Body(Call("PATCH", "/api/v1/namespaces/default/pods/p/status",
+                         {{"status", {{"phase", "Running"}}}, {"spec", {{"nodeName", "x"}}}},
+                         "application/merge-patch+json"));
+  EXPECT_EQ(after["status"]["phase"], "Running");
+  EXPECT_FALSE(after["spec"].contains("nodeName"));
+}
+
+TEST_F(ApiHandlerTest, ListFiltersBySelectorsAndPages) {
+  for (int i = 0; i < 5; ++i) {
+    Call("POST", "/api/v1/namespaces/default/pods", Pod("p" + std::to_string(i), {{"gpu", i % 2 ? "yes" : "no"}}));
+  }
+  EXPECT_EQ(Body(Call("GET", "/api/v1/namespaces/default/pods?labelSelector=gpu%3Dyes"))["items"].size(), 2u);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/pods?fieldSelector=metadata.name%3Dp3"))["items"].size(), 1u);
+  json page = Body(Call("GET", "/api/v1/namespaces/default/pods?limit=2"));
+  ASSERT_EQ(page["items"].size(), 2u);
+  std::string token = page["metadata"]["continue"];
+  json rest = Body(Call("GET", "/api/v1/namespaces/default/pods?limit=10&continue=" + token));
+  EXPECT_EQ(rest["items"].size(), 3u);
+  EXPECT_EQ(rest["items"][0]["metadata"]["name"], "p2");
+  EXPECT_EQ(Call("GET", "/api/v1/pods?labelSelector=a%20b").status, 400);
+}
+
+TEST_F(ApiHandlerTest, DeleteHonoursFinalizers) {
+  json pod = Pod("f");
+  pod["metadata"]["finalizers"] = {"example.com/hold"};
+  Call("POST", "/api/v1/namespaces/default/pods", pod);
+  json terminating = Body(Call("DELETE", "/api/v1/namespaces/default/pods/f"));
+  EXPECT_TRUE(terminating["metadata"].contains("deletionTimestamp"));
+  ASSERT_EQ(Call("GET", "/api/v1/namespaces/default/pods/f").status, 200);
+  auto removed = Call("PATCH", "/api/v1/namespaces/default/pods/f", {{"metadata", {{"finalizers", nullptr}}}},
+                      "application/merge-patch+json");
+  EXPECT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/f").status, 404);
+}
+
+TEST_F(ApiHandlerTest, JsonPatchTestFailureIsInvalid) {
+  Call("POST", "/api/v1/namespaces/default/pods", Pod("j"));
+  auto r = Call("PATCH", "/api/v1/namespaces/default/pods/j",
+                json::array({{{"op", "test"}, {"path", "/metadata/name"}, {"value", "other"}}}),
+                "application/json-patch+json");
+  EXPECT_EQ(r.status, 422);
+}
+
+TEST_F(ApiHandlerTest, CrdServesItsKindImmediately) {
+  json crd = {{"apiVersion", "apiextensions.k8s.io/v1"},
+              {"kind", "CustomResourceDefinition"},
+              {"metadata", {{"name", "nodepools.karpenter.sh"}}},
+              {"spec",
+               {{"group", "karpenter.sh"},
+                {"scope", "Cluster"},
+                {"names", {{"plural", "nodepools"}, {"singular", "nodepool"}, {"kind", "NodePool"},
+                           {"listKind", "NodePoolList"}, {"categories", {"karpenter"}}}},
+                {"versions", {{{"name", "v1"}, {"served", true}, {"storage", true},
+                               {"subresources", {{"status", json::object()}}},
+                               {"schema", {{"openAPIV3Schema", {{"type", "object"}}}}}}}}}}};
+  ASSERT_EQ(Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  json discovery = Body(Call("GET", "/apis/karpenter.sh/v1"));
+  EXPECT_EQ(discovery["resources"][0]["name"], "nodepools");
+  json np = {{"apiVersion", "karpenter.sh/v1"}, {"kind", "NodePool"}, {"metadata", {{"name", "gpu"}}},
+             {"spec", {{"weight", 10}}}, {"status", {{"nodes", 3}}}};
+  auto created = Call("POST", "/apis/karpenter.sh/v1/nodepools", np);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_FALSE(Body(created).contains("status"));  // status subresource: ignored on create
+  EXPECT_EQ(Call("GET", "/apis/karpenter.sh/v1/nodepools/gpu").status, 200);
+  auto smp = Call("PATCH", "/apis/karpenter.sh/v1/nodepools/gpu", {{"spec", {{"weight", 5}}}},
+                  "application/strategic-merge-patch+json");
+  EXPECT_EQ(smp.status, 415);
+  ASSERT_EQ(Call("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/nodepools.karpenter.sh").status, 200);
+  EXPECT_EQ(Call("GET", "/apis/karpenter.sh/v1/nodepools").status, 404);
+}
+
+TEST_F(ApiHandlerTest, BindingAssignsNodeOnce) {
+  Call("POST", "/api/v1/namespaces/default/pods", Pod("b"));
+  json binding = {{"apiVersion", "v1"}, {"kind", "Binding"}, {"metadata", {{"name", "b"}}},
+                  {"target", {{"kind", "Node"}, {"name", "node-1"}}}};
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/b/binding", binding).status, 201);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/namespaces/default/pods/b"))["spec"]["nodeName"], "node-1");
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/b/binding", binding).status, 409);
+}
+
+TEST_F(ApiHandlerTest, WatchReplaysAndStreams) {
+  json pod = Body(Call("POST", "/api/v1/namespaces/default/pods", Pod("w1")));
+  std::string rv = pod["metadata"]["resourceVersion"];
+  auto r = Call("GET", "/api/v1/namespaces/default/pods?watch=true&resourceVersion=0&timeoutSeconds=60");
+  ASSERT_TRUE(r.stream);
+  std::vector<json> events;
+  StreamIo io{[&](std::string_view chunk) {
+                events.push_back(json::parse(chunk));
+                return true;
+              },
+              [&] { return events.size() >= 3; }};  // ends the stream; no timing involved
+  std::thread writer([&] {
+    Call("POST", "/api/v1/namespaces/default/pods", Pod("w2"));
+    Call("DELETE", "/api/v1/namespaces/default/pods/w1");
+  });
+  r.stream(io);
+  writer.join();
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[0]["type"], "ADDED");
+  EXPECT_EQ(events[0]["object"]["metadata"]["name"], "w1");
+  EXPECT_EQ(events[1]["type"], "ADDED");
+  EXPECT_EQ(events[2]["type"], "DELETED");
+}
+
+TEST_F(ApiHandlerTest, WatchFromTooOldVersionSendsExpired) {
+  auto opened = SqliteStore::Open({.path = (std::filesystem::path(::testing::TempDir()) / "old.db").string(),
+                                   .event_window = 1});
+  ASSERT_TRUE(opened.ok());
+  ApiHandler small(**opened, *registry_, clock_, {"x", 1});
+  ASSERT_TRUE(small.Bootstrap().ok());
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/api/v1/namespaces/default/pods";
+  r.query = ParseQuery("watch=1&resourceVersion=1");
+  auto resp = small.Handle(r);
+  ASSERT_TRUE(resp.stream);
+  json event;
+  StreamIo io{[&](std::string_view c) { event = json::parse(c); return true; }, [] { return false; }};
+  resp.stream(io);
+  EXPECT_EQ(event["type"], "ERROR");
+  EXPECT_EQ(event["object"]["code"], 410);
+  EXPECT_EQ(event["object"]["reason"], "Expired");
+}
+
+TEST_F(ApiHandlerTest, DiscoveryListsBuiltinsAndSubresources) {
+  json core_v1 = Body(Call("GET", "/api/v1"));
+  bool pods = false, pods_status = false;
+  for (const auto& r : core_v1["resources"]) {
+    pods = pods || (r["name"] == "pods" && r["shortNames"][0] == "po");
+    pods_status = pods_status || r["name"] == "pods/status";
+  }
+  EXPECT_TRUE(pods);
+  EXPECT_TRUE(pods_status);
+  EXPECT_EQ(Body(Call("GET", "/apis"))["kind"], "APIGroupList");
+  EXPECT_EQ(Body(Call("GET", "/version"))["major"], "1");
+  EXPECT_TRUE(Body(Call("GET", "/openapi/v3"))["paths"].contains("apis/apps/v1"));
+}
+
+TEST_F(ApiHandlerTest, DeletingNamespaceDeletesItsObjects) {
+  json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team"}}}};
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces", ns).status, 201);
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/team/pods", Pod("x")).status, 201);
+  ASSERT_EQ(Call("DELETE", "/api/v1/namespaces/team").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/team/pods/x").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/team").status, 404);
+}
+
+}  // namespace
+}  // namespace gpufleet::apiserver
