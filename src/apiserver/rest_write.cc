@@ -29,6 +29,10 @@ std::string MediaType(const HttpRequest& r) {
 // Decodes a request body as JSON (or YAML, which the API server also accepts).
 Result<json> DecodeBody(const HttpRequest& r) {
   std::string type = MediaType(r);
+  if (type == "application/vnd.kubernetes.protobuf" || type == "application/cbor") {
+    return UnimplementedError("the server does not accept " + type +
+                              "; send application/json");
+  }
   if (type == "application/yaml" || type == "application/apply-patch+yaml") {
     auto docs = core::YamlToJsonSingle(r.body);
     if (!docs.ok()) return InvalidArgumentError(std::string(docs.status().message()));
@@ -131,10 +135,24 @@ Status ValidateName(const ResourceInfo& info, const std::string& name) {
 
 }  // namespace
 
+// 415 for encodings this server does not speak (client-go falls back to JSON on 415).
+HttpResponse BodyError(const Status& s) {
+  HttpResponse r = ErrorResponse(s);
+  if (s.code() == StatusCode::kUnimplemented) {
+    r.status = 415;
+    r.body = StatusObject(InvalidArgumentError(std::string(s.message()))).dump();
+    auto j = json::parse(r.body);
+    j["code"] = 415;
+    j["reason"] = "UnsupportedMediaType";
+    r.body = j.dump();
+  }
+  return r;
+}
+
 HttpResponse ApiHandler::Create(const ResourceInfo& info, const RequestInfo& ri,
                                 const HttpRequest& request) {
   auto body = DecodeBody(request);
-  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body.ok()) return BodyError(body.status());
   json obj = std::move(*body);
   if (!obj.is_object()) return ErrorResponse(InvalidArgumentError("the request body must be an object"));
   if (obj.contains("kind") && obj["kind"] != info.kind) {
@@ -244,7 +262,7 @@ static Result<Write> ReplaceObject(const ResourceInfo& info, const StoredObject&
 HttpResponse ApiHandler::Update(const ResourceInfo& info, const RequestInfo& ri,
                                 const HttpRequest& request) {
   auto body = DecodeBody(request);
-  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body.ok()) return BodyError(body.status());
   ErrorSubject subject{info.group, info.resource, ri.name};
   const bool status_only = ri.subresource == "status";
   json old;

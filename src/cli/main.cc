@@ -3,8 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string>
 
+#include "apiserver/commands.h"
 #include "cli/version_command.h"
+#include "core/commands.h"
+#include "core/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -15,7 +19,23 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
+  std::string log_level = "info";
+  std::string log_format = "console";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  app.add_option("--log-format", log_format, "console or json")->capture_default_str();
+  app.parse_complete_callback([&] {
+    auto level = gpufleet::core::log::ParseLevel(log_level);
+    auto format = gpufleet::core::log::ParseFormat(log_format);
+    if (!level.ok()) throw CLI::ValidationError("--log-level", std::string(level.status().message()));
+    if (!format.ok()) throw CLI::ValidationError("--log-format", std::string(format.status().message()));
+    gpufleet::core::log::Configure(*level, *format);
+  });
+
+  // Each module adds its own subcommands.
   gpufleet::cli::AddVersionCommand(app);
+  gpufleet::core::AddCommands(app);
+  gpufleet::apiserver::AddCommands(app);
 
   try {
     app.parse(argc, argv);

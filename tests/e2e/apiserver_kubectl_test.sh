@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Real kubectl against `gpufleet apiserver`: the verbs users type and the seed's commands.
+source "$(dirname "$0")/lib.sh"
+require_kubectl
+TESTDATA=$(cd "$(dirname "$0")/../apiserver/testdata" && pwd)
+start_apiserver
+
+expect_eq "$(kubectl get ns default -o jsonpath='{.status.phase}')" "Active" "default namespace"
+kubectl api-resources | grep -q "^pods .*po .*v1 .*true .*Pod" || fail "api-resources lists pods"
+
+# apply (client-side, twice) and server-side
+cat >"$WORK/dep.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: "nginx:1.25"}]}
+YAML
+kubectl apply -f "$WORK/dep.yaml" | grep -q "deployment.apps/web created" || fail "apply create"
+sed -i 's/replicas: 2/replicas: 3/' "$WORK/dep.yaml"
+kubectl apply -f "$WORK/dep.yaml" | grep -q "configured" || fail "apply update"
+expect_eq "$(kubectl get deploy web -o jsonpath='{.spec.replicas}/{.metadata.generation}')" "3/2" "re-apply"
+kubectl apply --server-side -f "$WORK/dep.yaml" | grep -q "serverside-applied" || fail "server-side apply"
+
+# create -f, label, annotate, patch (merge, json, strategic), replace, delete, wait
+kubectl create -f - <<'YAML' >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: p1}
+spec: {containers: [{name: c, image: busybox}]}
+YAML
+kubectl label pod p1 tier=gpu >/dev/null
+kubectl annotate pod p1 note=hello >/dev/null
+expect_eq "$(kubectl get pods -l tier=gpu -o name)" "pod/p1" "label selector"
+kubectl patch pod p1 --type=merge -p '{"metadata":{"labels":{"m":"1"}}}' >/dev/null
+kubectl patch pod p1 --type=json -p '[{"op":"add","path":"/metadata/labels/j","value":"2"}]' >/dev/null
+kubectl patch pod p1 --type=strategic -p '{"metadata":{"labels":{"s":"3"}}}' >/dev/null
+expect_eq "$(kubectl get pod p1 -o jsonpath='{.metadata.labels.m}{.metadata.labels.j}{.metadata.labels.s}')" "123" "patches"
+kubectl get pod p1 -o yaml >"$WORK/p1.yaml"
+kubectl replace -f "$WORK/p1.yaml" | grep -q "pod/p1 replaced" || fail "replace"
+if kubectl patch pod p1 --type=json -p '[{"op":"test","path":"/metadata/name","value":"zz"}]' 2>"$WORK/err"; then
+  fail "a failed JSON patch test must be rejected"
+fi
+kubectl delete pod p1 | grep -q 'pod "p1" deleted' || fail "delete"
+grep -q 'NotFound' <<<"$(kubectl get pod p1 2>&1 || true)" || fail "deleted pod is gone"
+
+# get -w streams changes
+kubectl get pods -w --request-timeout=5s >"$WORK/watch.out" 2>/dev/null &
+WATCH=$!
+sleep 1
+kubectl run w1 --image=busybox >/dev/null
+sleep 1
+kill $WATCH 2>/dev/null || true
+grep -q "^w1 " "$WORK/watch.out" || fail "get -w saw the new pod"
+
+# wait --for=condition on a status written through /status
+kubectl patch pod w1 --subresource=status --type=merge \
+  -p '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null
+kubectl wait --for=condition=Ready pod/w1 --timeout=10s | grep -q "condition met" || fail "wait"
+
+# The seed's commands, with fixture CRDs for NodePool and EC2NodeClass.
+kubectl apply -f "$TESTDATA/seed-crds.yaml" >/dev/null
+kubectl apply -f "$TESTDATA/seed-objects.yaml" >/dev/null
+kubectl get nodepool/gpu | grep -q "^gpu" || fail "get nodepool/gpu"
+kubectl get ec2nodeclass/gpu | grep -q "^gpu" || fail "get ec2nodeclass/gpu"
+kubectl get ec2nodeclass gpu -o jsonpath='{.spec.userData}' | grep -B 4 -A 20 "soci" | grep -q snapshotter \
+  || fail "userData with soci"
+cat >"$WORK/patch-gpu-nodeclass.yaml" <<'YAML'
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: gpu
+spec:
+  capacityReservationSelectorTerms:
+    - id: cr-0123456789abcdef0
+YAML
+kubectl patch ec2nodeclass gpu --patch-file "$WORK/patch-gpu-nodeclass.yaml" --type=merge | grep -q patched \
+  || fail "seed patch"
+kubectl get ec2nodeclass gpu -o yaml | grep -A 3 capacityReservationSelectorTerms | grep -q "cr-0123456789abcdef0" \
+  || fail "patched capacityReservationSelectorTerms"
+expect_eq "$(kubectl get nodes -l nvidia.com/gpu.present=true -o name)" "" "no GPU nodes yet"
+kubectl get daemonset -n nvidia-device-plugin | grep -q "nvidia-device-plugin-daemonset" || fail "daemonset"
+
+# Anonymous requests are refused; health checks are public.
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" "$API_URL/api/v1/pods")
+expect_eq "$code" "401" "anonymous request"
+expect_eq "$(curl -s --cacert "$CACERT" "$API_URL/healthz")" "ok" "healthz"
+
+# Bad input gets Kubernetes Status errors and the server keeps serving.
+code=$(curl -s -o "$WORK/bad" -w '%{http_code}' --cacert "$CACERT" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"kind":' "$API_URL/api/v1/namespaces/default/pods")
+expect_eq "$code" "400" "malformed JSON"
+head -c 4000000 /dev/zero | tr '\0' 'a' >"$WORK/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' --data-binary @"$WORK/big" "$API_URL/api/v1/namespaces/default/configmaps")
+expect_eq "$code" "413" "oversized body"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" -H "Authorization: Bearer $TOKEN" \
+  "$API_URL/apis/nope.example.com/v1/things")
+expect_eq "$code" "404" "unknown group"
+kubectl get ns default >/dev/null || fail "server still serving"
+echo "PASS apiserver_kubectl_test"
