@@ -22,9 +22,6 @@ endif()
 function(gpufleet_apply_flags target)
   target_compile_options(${target} PRIVATE ${GPUFLEET_WARNINGS} ${GPUFLEET_SANITIZER_FLAGS})
   target_link_options(${target} PRIVATE ${GPUFLEET_SANITIZER_FLAGS})
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    target_compile_options(${target} PRIVATE -Wthread-safety)
-  endif()
 endfunction()
 
 # gpufleet_library(NAME SOURCES ... DEPS ...): a static library for one module (src/<module>).
