@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/table.h"
 #include "core/node_selector_requirement.h"
 
 namespace gpufleet::apiserver {
@@ -72,14 +73,44 @@ Result<std::string> DecodeContinue(std::string_view token, const std::string& pr
   return raw.substr(colon + 1);
 }
 
+// kubectl asks for "application/json;as=Table;v=v1;g=meta.k8s.io,...": the Table version wanted,
+// or nullopt for a plain object.
+std::optional<std::string> WantsTable(const HttpRequest& r) {
+  std::string_view accept = r.Header("accept");
+  if (accept.find("as=Table") == std::string_view::npos) return std::nullopt;
+  if (accept.find("as=Table;v=v1;") != std::string_view::npos ||
+      accept.find("as=Table;v=v1,") != std::string_view::npos) {
+    return std::string("v1");
+  }
+  return std::string("v1beta1");
+}
+
+Result<TableOptions> TableOptionsFor(const HttpRequest& r, const std::string& version,
+                                     core::TimePoint now) {
+  TableOptions o;
+  o.now = now;
+  o.version = version;
+  if (auto inc = r.Query("includeObject"); inc && !inc->empty()) {
+    GF_ASSIGN_OR_RETURN(o.include_object, ParseIncludeObject(*inc));
+  }
+  return o;
+}
+
 }  // namespace
 
 HttpResponse ApiHandler::Get(const ResourceInfo& info, const RequestInfo& ri,
-                             const HttpRequest&) {
+                             const HttpRequest& request) {
   ErrorSubject subject{info.group, info.resource, ri.name};
   auto obj = store_.Get(info.Key(info.namespaced ? ri.ns : "", ri.name));
   if (!obj.ok()) return ErrorResponse(NotFoundFor(subject), subject);
-  return Json(200, Present(info, *obj->json));
+  nlohmann::json j = Present(info, *obj->json);
+  if (auto table = WantsTable(request)) {
+    auto opts = TableOptionsFor(request, *table, clock_.Now());
+    if (!opts.ok()) return ErrorResponse(opts.status());
+    opts->resource_version = std::to_string(obj->rv);
+    return Json(200, ToTable(info, {&j}, *opts));
+  }
+  return Json(200, j);
 }
 
 HttpResponse ApiHandler::List(const ResourceInfo& info, const RequestInfo& ri,
@@ -119,6 +150,15 @@ HttpResponse ApiHandler::List(const ResourceInfo& info, const RequestInfo& ri,
   }
   nlohmann::json metadata = {{"resourceVersion", std::to_string(rv)}};
   if (next) metadata["continue"] = EncodeContinue(rv, *next);
+  if (auto table = WantsTable(request)) {
+    auto opts = TableOptionsFor(request, *table, clock_.Now());
+    if (!opts.ok()) return ErrorResponse(opts.status());
+    opts->resource_version = std::to_string(rv);
+    if (next) opts->continue_token = metadata["continue"];
+    std::vector<const nlohmann::json*> rows;
+    for (const auto& item : items) rows.push_back(&item);
+    return Json(200, ToTable(info, rows, *opts));
+  }
   return Json(200, {{"kind", info.ListKind()},
                     {"apiVersion", info.GroupVersion()},
                     {"metadata", metadata},
@@ -168,12 +208,24 @@ HttpResponse ApiHandler::Watch(const ResourceInfo& info, const RequestInfo& ri,
     too_old = watch.status();
   }
 
+  std::optional<TableOptions> table;
+  if (auto version = WantsTable(request)) {
+    auto opts = TableOptionsFor(request, *version, clock_.Now());
+    if (!opts.ok()) return ErrorResponse(opts.status());
+    table = *opts;
+  }
   HttpResponse response;
   response.content_type = "application/json";
   response.stream = [this, info, filters, initial = std::move(initial), w, too_old, timeout,
-                     bookmarks](StreamIo& io) {
+                     bookmarks, table](StreamIo& io) mutable {
     auto send = [&](std::string_view type, const nlohmann::json& obj) {
       nlohmann::json e = {{"type", type}, {"object", obj}};
+      if (table && type != "ERROR" && type != "BOOKMARK") {
+        // As kube-apiserver: each event carries a one-row Table; headers only in the first.
+        table->now = clock_.Now();
+        e["object"] = ToTable(info, {&obj}, *table);
+        table->no_headers = true;
+      }
       return io.write(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     };
     if (!w) {
