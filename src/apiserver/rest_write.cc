@@ -3,6 +3,7 @@
 
 #include "apiserver/api_handler.h"
 #include "core/labels.h"
+#include "core/patch.h"
 #include "core/time_format.h"
 #include "core/yaml.h"
 
@@ -283,10 +284,10 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
   std::string type = MediaType(request);
   ErrorSubject subject{info.group, info.resource, ri.name};
   const bool apply = type == "application/apply-patch+yaml";
-  if (type == "application/strategic-merge-patch+json" && info.from_crd) {
-    HttpResponse r = ErrorResponse(InvalidArgumentError(
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"));
+  core::PatchSchema schema = info.from_crd ? core::PatchSchema().SetStrategicMergeSupported(false)
+                                           : core::ForKind(info.group, info.kind);
+  if (type == "application/strategic-merge-patch+json" && !schema.strategic_merge_supported()) {
+    HttpResponse r = ErrorResponse(InvalidArgumentError(std::string(core::kStrategicMergeUnsupportedMessage)));
     r.status = 415;  // UnsupportedMediaType, as kube-apiserver answers for custom resources
     return r;
   }
@@ -296,44 +297,61 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
     r.status = 415;
     return r;
   }
+  std::string manager(request.Query("fieldManager").value_or(""));
+  if (apply && manager.empty()) {
+    return ErrorResponse(InvalidArgumentError("PATCH with apply requires the fieldManager parameter"));
+  }
+  const bool force = request.Query("force").value_or("") == "true";
   auto patch = DecodeBody(request);
-  if (!patch.ok()) return ErrorResponse(patch.status());
+  if (!patch.ok()) return BodyError(patch.status());
   const bool status_only = ri.subresource == "status";
+  std::string now = core::FormatRfc3339(clock_.Now());
   std::string key = info.Key(info.namespaced ? ri.ns : "", ri.name);
-  bool created = false;
+  bool create = false;
   json old;
   auto stored = store_.Apply(key, [&](const StoredObject* current, int64_t rv) -> Result<Write> {
     if (!current) {
       if (!apply) return NotFoundFor(subject);
-      created = true;
-      return Status(StatusCode::kNotFound, "create-on-apply");  // handled below via Create
+      create = true;  // server-side apply creates; done below through Create
+      return Write{Write::Kind::kNoop, ""};
     }
     json cur = json::parse(*current->json, nullptr, false);
     old = cur;
-    json next;
-    try {
-      if (type == "application/json-patch+json") {
-        next = cur.patch(*patch);
-      } else {
-        // Merge patch; strategic merge patch and apply merge like it until the list-aware
-        // implementations land (lists are replaced whole).
-        next = cur;
-        next.merge_patch(*patch);
+    Result<json> next = InternalError("unreachable");
+    if (type == "application/json-patch+json") {
+      next = core::ApplyJsonPatch(cur, *patch);
+      if (!next.ok() && core::IsJsonPatchTestFailure(next.status())) {
+        return FailedPreconditionError(std::string(next.status().message()));
       }
-    } catch (const json::exception& e) {
-      return FailedPreconditionError(std::string("the patch could not be applied: ") + e.what());
+    } else if (type == "application/merge-patch+json") {
+      next = core::ApplyMergePatch(cur, *patch);
+    } else if (type == "application/strategic-merge-patch+json") {
+      next = core::ApplyStrategicMergePatch(cur, *patch, schema);
+    } else {
+      std::vector<core::ApplyConflict> conflicts;
+      auto applied = core::ServerSideApply(&cur, *patch, manager, force, schema, now, &conflicts);
+      if (!applied.ok()) return applied.status();
+      next = std::move(applied->object);
     }
-    return ReplaceObject(info, *current, next, status_only, rv, subject);
+    if (!next.ok()) return next.status();
+    if (!apply) {
+      auto tracked = core::UpdateManagedFields(&cur, *next, manager.empty() ? "unknown" : manager,
+                                               schema, "Update", now);
+      if (tracked.ok()) next = std::move(*tracked);
+    }
+    return ReplaceObject(info, *current, std::move(*next), status_only, rv, subject);
   });
-  if (created) {
-    HttpRequest create = request;
-    create.headers["content-type"] = "application/json";
-    json obj = *patch;
+  if (create) {
+    auto applied = core::ServerSideApply(nullptr, *patch, manager, force, schema, now, nullptr);
+    if (!applied.ok()) return ErrorResponse(applied.status(), subject);
+    HttpRequest create_request = request;
+    create_request.headers["content-type"] = "application/json";
+    json obj = std::move(applied->object);
     Meta(obj)["name"] = ri.name;
-    create.body = obj.dump();
+    create_request.body = obj.dump();
     RequestInfo cri = ri;
     cri.name.clear();
-    return Create(info, cri, create);
+    return Create(info, cri, create_request);
   }
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
   json result = Present(info, *stored->json);
