@@ -267,6 +267,9 @@ std::string SelectorRequirement::ToString() const {
   if (op == SelectorOp::kExists) return key;
   std::string s = key + std::string(OpText(op));
   if (op == SelectorOp::kIn || op == SelectorOp::kNotIn) {
+    // A set holding only the empty value prints as "(,)": "()" would not parse back (the
+    // upstream printer has that bug; found by fuzzing).
+    if (values.size() == 1 && values[0].empty()) return s + "(,)";
     s += "(";
     for (size_t i = 0; i < values.size(); ++i) {
       if (i > 0) s += ",";

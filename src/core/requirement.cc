@@ -167,9 +167,10 @@ std::optional<std::string> Requirement::Any() const {
     if (values_.empty()) return std::nullopt;
     return values_.front();
   }
+  // No integer exceeds INT64_MAX: check before computing gt + 1 (found by fuzzing).
+  if (greater_than_ && *greater_than_ == std::numeric_limits<int64_t>::max()) return std::nullopt;
   int64_t lo = greater_than_ ? *greater_than_ + 1 : 0;
   int64_t hi = less_than_ ? *less_than_ : std::numeric_limits<int64_t>::max();
-  if (greater_than_ && *greater_than_ == std::numeric_limits<int64_t>::max()) return std::nullopt;
   // Each excluded value can block at most one candidate, so this ends within values_.size()+1.
   for (int64_t n = std::max<int64_t>(lo, 0); n < hi; ++n) {
     std::string candidate = std::to_string(n);

@@ -47,6 +47,14 @@ TEST(LabelSelectorParse, EmptyValueMatchesEmptyLabel) {
   EXPECT_EQ(P("a in (x,,y)").requirements()[0].values, (std::vector<std::string>{"", "x", "y"}));
 }
 
+// Found by fuzzing: upstream prints {""} as "()", which does not parse back.
+TEST(LabelSelectorParse, OnlyEmptyValueRoundTrips) {
+  LabelSelector s = P("a in (,)");
+  EXPECT_EQ(s.ToString(), "a in (,)");
+  EXPECT_EQ(P(s.ToString()), s);
+  EXPECT_EQ(P("a notin (,)").ToString(), "a notin (,)");
+}
+
 TEST(LabelSelectorParse, KeywordsAreIdentifiersInValuePosition) {
   EXPECT_TRUE(P("in=notin").Matches({{"in", "notin"}}));
   EXPECT_TRUE(P("a in (in,notin)").Matches({{"a", "in"}}));

@@ -160,6 +160,15 @@ TEST(Requirement, AnyIsDeterministic) {
   EXPECT_EQ(Make(Operator::kGt, {"7"}).Intersection(Make(Operator::kLt, {"9"})).Any(), "8");
 }
 
+// Found by fuzzing: Gt INT64_MAX must not overflow when looking for an example value.
+TEST(Requirement, AnyOfGreaterThanInt64MaxIsNone) {
+  EXPECT_EQ(Make(Operator::kGt, {"9223372036854775807"}).Any(), std::nullopt);
+  EXPECT_EQ(Make(Operator::kGt, {"9223372036854775807"})
+                .Intersection(Make(Operator::kLte, {"-9223372036854775808"}))
+                .op(),
+            Operator::kDoesNotExist);
+}
+
 TEST(Requirement, ToNodeSelectorRequirementsIsLossless) {
   EXPECT_EQ(Make(Operator::kIn, {"b", "a"}).ToNodeSelectorRequirements(),
             (std::vector<NodeSelectorRequirement>{{"key", Operator::kIn, {"a", "b"}, {}}}));

@@ -21,8 +21,12 @@ std::vector<std::string> Probes(const Requirement& a, const Requirement& b) {
   std::vector<std::string> probes = {"", "0", "1", "-1", "5", "100", "x", "9223372036854775807"};
   for (const auto* r : {&a, &b}) {
     for (const auto& v : r->values()) probes.push_back(v);
-    if (r->greater_than()) probes.push_back(std::to_string(*r->greater_than() + 1));
-    if (r->less_than()) probes.push_back(std::to_string(*r->less_than() - 1));
+    if (r->greater_than() && *r->greater_than() < INT64_MAX) {
+      probes.push_back(std::to_string(*r->greater_than() + 1));
+    }
+    if (r->less_than() && *r->less_than() > INT64_MIN) {
+      probes.push_back(std::to_string(*r->less_than() - 1));
+    }
   }
   return probes;
 }
