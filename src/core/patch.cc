@@ -143,8 +143,8 @@ json* FindParent(json& doc, const std::vector<std::string>& tokens) {
 }
 
 std::string MissingPath(std::string_view op, std::string_view what, const std::string& path) {
-  return std::string(op) + " operation does not apply: doc is missing " + std::string(what) +
-         ": " + DumpJson(path) + ": missing value";
+  return std::string(op) + " operation does not apply: doc is missing " + std::string(what) + ": " +
+         DumpJson(path) + ": missing value";
 }
 
 void AddValue(json& doc, const std::string& path, json value, std::string_view op) {
@@ -218,9 +218,8 @@ const json& ValueMember(const json& op, std::string_view op_name) {
 
 void ApplyOperation(json& doc, const json& op, std::size_t& copied_bytes) {
   auto kind_it = op.find("op");
-  std::string kind = (kind_it != op.end() && kind_it->is_string())
-                         ? kind_it->get<std::string>()
-                         : std::string("unknown");
+  std::string kind = (kind_it != op.end() && kind_it->is_string()) ? kind_it->get<std::string>()
+                                                                   : std::string("unknown");
   if (kind == "add") {
     AddValue(doc, StringMember(op, "path", kind), ValueMember(op, kind), kind);
   } else if (kind == "remove") {
@@ -307,8 +306,7 @@ Result<nlohmann::json> CreateTwoWayMergePatch(const nlohmann::json& original,
   }
 }
 
-Result<nlohmann::json> ApplyJsonPatch(const nlohmann::json& original,
-                                      const nlohmann::json& patch) {
+Result<nlohmann::json> ApplyJsonPatch(const nlohmann::json& original, const nlohmann::json& patch) {
   if (!patch.is_array()) {
     return InvalidArgumentError(std::string("json: cannot unmarshal ") + patch.type_name() +
                                 " into Go value of type jsonpatch.Patch");

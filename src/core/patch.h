@@ -5,24 +5,23 @@
 //
 // Every function is thread-compatible, never throws, and leaves its inputs unchanged.
 //
-// Error codes and the HTTP status the API server must answer with (the mapping upstream's
-// k8s.io/apiserver/pkg/endpoints/handlers/patch.go produces for the same failure):
-//   kInvalidArgument    -> 400 BadRequest: the patch document itself is malformed (a JSON patch that
-//                          is not an array of objects; a strategic patch that is not an object or has
-//                          a bad $setElementOrder/$retainKeys/$deleteFromPrimitiveList directive; an
-//                          apply configuration with managedFields set or a list item without its key).
-//   kFailedPrecondition -> 422 Unprocessable Entity: a well-formed patch that cannot be applied to this
-//                          object. Upstream answers 422 for *every* failure inside jsonpatch Apply (a
-//                          failed "test", a missing path, an index out of range, an unknown "op"), and
-//                          for a strategic patch holding lists of lists. IsJsonPatchTestFailure() tells
-//                          a failed "test" apart.
-//   kOutOfRange         -> 413 RequestEntityTooLarge: more than kMaxJsonPatchOperations operations.
-//   kUnimplemented      -> 415 UnsupportedMediaType: strategic merge patch on a custom resource.
-//   kAborted            -> 409 Conflict: server-side apply conflicts (message in upstream's words).
-//   kInternal           -> 500: stored managedFields that cannot be decoded (a bug elsewhere).
-// Strategic merge errors upstream leaves unclassified (no merge key in an element, an unknown $patch
-// value, mixed element types) come back from upstream as 500; here they are kInvalidArgument (400),
-// because the patch is at fault.
+// Error codes, and the HTTP status the API server answers with for each (upstream's mapping in
+// k8s.io/apiserver/pkg/endpoints/handlers/patch.go for the same failure):
+//   kInvalidArgument -> 400 BadRequest. The patch document is malformed: a JSON patch that is
+//       not an array of objects; a strategic patch that is not an object or has a bad
+//       $setElementOrder/$retainKeys/$deleteFromPrimitiveList directive; an apply configuration
+//       that sets managedFields or has a keyed list item without its key.
+//   kFailedPrecondition -> 422 Unprocessable Entity. A well-formed patch that cannot be applied
+//       to this object. Upstream answers 422 for every failure inside jsonpatch Apply (a failed
+//       "test", a missing path, an index out of range, an unknown "op") and for a strategic patch
+//       holding lists of lists. IsJsonPatchTestFailure() tells a failed "test" apart.
+//   kOutOfRange -> 413 RequestEntityTooLarge: more than kMaxJsonPatchOperations operations.
+//   kUnimplemented -> 415 UnsupportedMediaType: strategic merge patch on a custom resource.
+//   kAborted -> 409 Conflict: server-side apply conflicts (message in upstream's words).
+//   kInternal -> 500: stored managedFields that cannot be decoded (a bug elsewhere).
+// Strategic merge errors upstream leaves unclassified (no merge key in an element, an unknown
+// $patch value, mixed element types) reach upstream's clients as 500; here they are
+// kInvalidArgument (400), because the patch is at fault.
 #pragma once
 
 #include <cstddef>
@@ -92,7 +91,7 @@ struct FieldRule {
   bool replace = false;      // patchStrategy "replace": an object field is replaced whole.
   std::string merge_key;     // patchMergeKey; empty for lists of primitives.
   ListType list_type = ListType::kAtomic;
-  std::vector<std::string> list_map_keys;           // For kMap; defaults to {merge_key}.
+  std::vector<std::string> list_map_keys;              // For kMap; defaults to {merge_key}.
   std::map<std::string, nlohmann::json> key_defaults;  // Value a missing key field takes.
 
   // patchStrategy:"merge" patchMergeKey:<key>, +listType=map +listMapKey=<key>.
@@ -133,10 +132,11 @@ class PatchSchema {
 // The schema for a kind by API group ("" for core) and kind. Built-in kinds that kubectl apply
 // touches carry upstream's tags (k8s.io/api core/v1, apps/v1, batch/v1 types.go), including every
 // pod spec under .spec (Pod), .spec.template.spec (Deployment, ReplicaSet, DaemonSet, StatefulSet,
-// Job, ReplicationController, PodTemplate's .template.spec) and .spec.jobTemplate.spec.template.spec
-// (CronJob). Note upstream has no merge key on tolerations (PodSpec) or taints (NodeSpec): both are
-// atomic and replaced whole by a strategic patch. Any other (group, kind) is treated as a custom
-// resource: metadata rules only and strategic_merge_supported() false.
+// Job, ReplicationController, PodTemplate's .template.spec) and
+// .spec.jobTemplate.spec.template.spec (CronJob). Note upstream has no merge key on tolerations
+// (PodSpec) or taints (NodeSpec): both are atomic and replaced whole by a strategic patch. Any
+// other (group, kind) is treated as a custom resource: metadata rules only and
+// strategic_merge_supported() false.
 PatchSchema ForKind(std::string_view group, std::string_view kind);
 
 // ---------------------------------------------------------------------------------------------
@@ -213,8 +213,8 @@ struct ApplyResult {
 // .spec.replicas" (upstream's wording, several conflicts grouped by manager); kInternal when the
 // live managedFields cannot be decoded.
 Result<ApplyResult> ServerSideApply(const nlohmann::json* live, const nlohmann::json& applied,
-                                    std::string_view manager, bool force,
-                                    const PatchSchema& schema, std::string_view now = {},
+                                    std::string_view manager, bool force, const PatchSchema& schema,
+                                    std::string_view now = {},
                                     std::vector<ApplyConflict>* conflicts = nullptr);
 
 // managedFields bookkeeping for a non-apply write (POST, PUT, and PATCH of the other three types):

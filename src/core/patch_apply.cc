@@ -1,7 +1,7 @@
-// Server-side apply and managedFields tracking: the parts of sigs.k8s.io/structured-merge-diff
-// (typed Merge, Compare, ToFieldSet, RemoveItems; merge.Updater Apply/Update) and of
-// k8s.io/apimachinery/pkg/util/managedfields (strip-meta, before-first-apply, entry encoding,
-// conflict messages) that the API server runs, on schema-less JSON guided by a PatchSchema.
+// Server-side apply and managedFields tracking: merge.Updater Apply/Update from
+// sigs.k8s.io/structured-merge-diff and the API server's field manager wrappers from
+// k8s.io/apimachinery/pkg/util/managedfields (strip-meta, before-first-apply, entry encoding and
+// sorting, conflict messages), on JSON walked by ValueWalker (patch_walk.h).
 #include <algorithm>
 #include <cstddef>
 #include <exception>
@@ -16,291 +16,17 @@
 #include "core/json.h"
 #include "core/patch.h"
 #include "core/patch_fieldset.h"
+#include "core/patch_walk.h"
 
 namespace gpufleet::core {
 namespace {
 
 using json = nlohmann::json;
+using patch_internal::ApplyError;
 using patch_internal::FieldPath;
 using patch_internal::FieldSet;
 using patch_internal::PathString;
-
-// Thrown inside the walkers and turned into a Status at the API boundary.
-struct ApplyError {
-  StatusCode code;
-  std::string message;
-};
-
-std::string JoinPath(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-// Walks values with the schema. `lenient` marks live/stored data: errors there are the stored
-// object's, not the caller's.
-class Walker {
- public:
-  explicit Walker(const PatchSchema& schema) : schema_(schema) {}
-
-  // The FieldsV1 element of a keyed/set list item.
-  std::string ItemElement(const json& item, const FieldRule& rule, const FieldPath& path,
-                          std::size_t index, StatusCode code) const {
-    if (rule.list_type == ListType::kSet) return "v:" + DumpJson(item);
-    std::string where = PathString(path) + ": element " + std::to_string(index) + ": ";
-    if (!item.is_object()) {
-      throw ApplyError{code, where + "associative list item is not an object"};
-    }
-    json key = json::object();
-    const std::vector<std::string>& names =
-        rule.list_map_keys.empty() ? std::vector<std::string>{rule.merge_key} : rule.list_map_keys;
-    for (const std::string& name : names) {
-      auto it = item.find(name);
-      if (it != item.end() && !it->is_null()) {
-        key[name] = *it;
-      } else if (auto d = rule.key_defaults.find(name); d != rule.key_defaults.end()) {
-        key[name] = d->second;
-      } else {
-        throw ApplyError{code, where + "associative list with keys has an element that omits "
-                                       "key field \"" + name + "\" (and doesn't have default value)"};
-      }
-    }
-    return "k:" + DumpJson(key);
-  }
-
-  static bool Granular(const FieldRule* rule) {
-    return rule != nullptr && rule->list_type != ListType::kAtomic;
-  }
-
-  // typed.ToFieldSet: every leaf, and every item of a keyed or set list.
-  void ToSet(const json& v, const std::string& spath, FieldPath& path, const FieldRule* rule,
-             FieldSet& out) const {
-    if (v.is_object() && !(rule != nullptr && rule->replace) && !v.empty()) {
-      for (const auto& [key, child] : v.items()) {
-        path.push_back("f:" + key);
-        std::string child_spath = JoinPath(spath, key);
-        ToSet(child, child_spath, path, schema_.Find(child_spath), out);
-        path.pop_back();
-      }
-    } else if (v.is_array() && Granular(rule) && !v.empty()) {
-      std::vector<std::string> seen;
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        std::string element = ItemElement(v[i], *rule, path, i, StatusCode::kInvalidArgument);
-        if (std::find(seen.begin(), seen.end(), element) != seen.end()) {
-          throw ApplyError{StatusCode::kInvalidArgument, PathString(path) +
-                                                             ": duplicate entries for key " +
-                                                             PathString({element})};
-        }
-        seen.push_back(element);
-        path.push_back(element);
-        out.Insert(path);
-        if (rule->list_type == ListType::kMap) {
-          for (const auto& [key, child] : v[i].items()) {
-            path.push_back("f:" + key);
-            std::string child_spath = JoinPath(spath + "[]", key);
-            ToSet(child, child_spath, path, schema_.Find(child_spath), out);
-            path.pop_back();
-          }
-        }
-        path.pop_back();
-      }
-    } else {
-      out.Insert(path);
-    }
-  }
-
-  struct Comparison {
-    FieldSet added, removed, modified;
-  };
-
-  // typed.Compare: leaves are added, removed or modified; objects and list items that appear or
-  // disappear are added or removed themselves (the "." entries).
-  void Compare(const json* l, const json* r, const std::string& spath, FieldPath& path,
-               const FieldRule* rule, Comparison& c) const {
-    auto object = [](const json* v) { return v == nullptr || v->is_object(); };
-    auto array = [](const json* v) { return v == nullptr || v->is_array(); };
-    auto empty = [](const json* v) { return v == nullptr || v->empty(); };
-    const bool maps = object(l) && object(r) && !(rule != nullptr && rule->replace) &&
-                      !(empty(l) && empty(r));
-    const bool lists = Granular(rule) && array(l) && array(r) && !(empty(l) && empty(r));
-    if (maps) {
-      std::map<std::string, std::pair<const json*, const json*>> keys;
-      if (l != nullptr) {
-        for (const auto& [k, v] : l->items()) keys[k].first = &v;
-      }
-      if (r != nullptr) {
-        for (const auto& [k, v] : r->items()) keys[k].second = &v;
-      }
-      for (const auto& [k, sides] : keys) {
-        path.push_back("f:" + k);
-        std::string child_spath = JoinPath(spath, k);
-        Compare(sides.first, sides.second, child_spath, path, schema_.Find(child_spath), c);
-        path.pop_back();
-      }
-    } else if (lists) {
-      std::map<std::string, std::pair<const json*, const json*>> items;
-      for (int side = 0; side < 2; ++side) {
-        const json* list = side == 0 ? l : r;
-        if (list == nullptr) continue;
-        for (std::size_t i = 0; i < list->size(); ++i) {
-          auto& slot = items[ItemElement((*list)[i], *rule, path, i, lenient_code_)];
-          const json*& target = side == 0 ? slot.first : slot.second;
-          if (target == nullptr) target = &(*list)[i];
-        }
-      }
-      for (const auto& [element, sides] : items) {
-        path.push_back(element);
-        if (rule->list_type == ListType::kMap) {
-          Compare(sides.first, sides.second, spath + "[]", path, nullptr, c);
-        } else {
-          Leaf(sides.first, sides.second, path, c);
-        }
-        path.pop_back();
-      }
-    } else {
-      Leaf(l, r, path, c);
-      return;
-    }
-    if (l == nullptr) c.added.Insert(path);
-    if (r == nullptr) c.removed.Insert(path);
-  }
-
-  // typed.Merge of an apply configuration into the live value: the configuration wins, objects
-  // merge, keyed and set lists merge by key keeping upstream's order; null removes.
-  json Merge(const json* live, const json& config, const std::string& spath, FieldPath& path,
-             const FieldRule* rule) const {
-    if (config.is_object() && !(rule != nullptr && rule->replace)) {
-      json out = (live != nullptr && live->is_object()) ? *live : json::object();
-      for (const auto& [key, value] : config.items()) {
-        auto it = out.find(key);
-        std::string child_spath = JoinPath(spath, key);
-        path.push_back("f:" + key);
-        json merged = Merge(it == out.end() ? nullptr : &*it, value, child_spath, path,
-                            schema_.Find(child_spath));
-        path.pop_back();
-        if (merged.is_null()) {
-          out.erase(key);
-        } else {
-          out[key] = std::move(merged);
-        }
-      }
-      return out;
-    }
-    if (config.is_array() && Granular(rule) && live != nullptr && live->is_array()) {
-      return MergeList(*live, config, spath, path, *rule);
-    }
-    return config;
-  }
-
-  // Removes every member of `set` from `v` (typed.RemoveItems).
-  void Remove(json& v, const FieldSet& set, const std::string& spath, FieldPath& path,
-              const FieldRule* rule) const {
-    if (v.is_object()) {
-      for (const auto& [element, child] : set.children()) {
-        if (!element.starts_with("f:")) continue;
-        std::string key = element.substr(2);
-        auto it = v.find(key);
-        if (it == v.end()) continue;
-        if (child.member()) {
-          v.erase(it);
-        } else {
-          std::string child_spath = JoinPath(spath, key);
-          path.push_back(element);
-          Remove(*it, child, child_spath, path, schema_.Find(child_spath));
-          path.pop_back();
-        }
-      }
-    } else if (v.is_array() && Granular(rule)) {
-      json kept = json::array();
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const FieldSet* child = set.Child(ItemElement(v[i], *rule, path, i, lenient_code_));
-        if (child != nullptr && child->member()) continue;
-        if (child != nullptr && rule->list_type == ListType::kMap) {
-          Remove(v[i], *child, spath + "[]", path, nullptr);
-        }
-        kept.push_back(std::move(v[i]));
-      }
-      v = std::move(kept);
-    }
-  }
-
-  StatusCode lenient_code_ = StatusCode::kFailedPrecondition;
-
- private:
-  static void Leaf(const json* l, const json* r, const FieldPath& path, Comparison& c) {
-    if (l == nullptr) {
-      c.added.Insert(path);
-    } else if (r == nullptr) {
-      c.removed.Insert(path);
-    } else if (*l != *r) {
-      c.modified.Insert(path);
-    }
-  }
-
-  json MergeList(const json& live, const json& config, const std::string& spath, FieldPath& path,
-                 const FieldRule& rule) const {
-    std::vector<std::string> lhs, rhs;
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      lhs.push_back(ItemElement(live[i], rule, path, i, lenient_code_));
-    }
-    std::map<std::string, std::size_t> rhs_index, lhs_first;
-    for (std::size_t i = 0; i < config.size(); ++i) {
-      rhs.push_back(ItemElement(config[i], rule, path, i, StatusCode::kInvalidArgument));
-      rhs_index.emplace(rhs.back(), i);
-    }
-    for (std::size_t i = 0; i < lhs.size(); ++i) lhs_first.emplace(lhs[i], i);
-    std::vector<std::string> shared;
-    for (const std::string& e : rhs) {
-      if (lhs_first.count(e) != 0) shared.push_back(e);
-    }
-    std::size_t next = 0;
-    json out = json::array();
-    auto emit = [&](const json* l, std::size_t r) {
-      path.push_back(rhs[r]);
-      json merged = rule.list_type == ListType::kMap ? Merge(l, config[r], spath + "[]", path,
-                                                             nullptr)
-                                                     : config[r];
-      path.pop_back();
-      out.push_back(std::move(merged));
-    };
-    std::size_t li = 0, ri = 0;
-    while (li < lhs.size() || ri < rhs.size()) {
-      if (li < lhs.size()) {
-        const std::string& e = lhs[li];
-        bool in_rhs = rhs_index.count(e) != 0;
-        if (in_rhs && lhs_first[e] != li) {  // A duplicate of an applied item: the config wins.
-          ++li;
-          continue;
-        }
-        if (ri < rhs.size() && e == rhs[ri]) {
-          emit(&live[li], ri);
-          ++li;
-          ++ri;
-          if (next < shared.size() && shared[next] == e) ++next;
-          continue;
-        }
-        if (!in_rhs) {
-          out.push_back(live[li]);
-          ++li;
-          continue;
-        }
-        if (ri < rhs.size() && next < shared.size() && shared[next] != e) {
-          ++li;  // Shared, but later in the configuration's order.
-          continue;
-        }
-      }
-      if (ri < rhs.size()) {
-        auto first = lhs_first.find(rhs[ri]);
-        emit(first == lhs_first.end() ? nullptr : &live[first->second], ri);
-        if (next < shared.size() && shared[next] == rhs[ri]) ++next;
-        ++ri;
-        continue;
-      }
-      ++li;
-    }
-    return out;
-  }
-
-  const PatchSchema& schema_;
-};
+using Walker = patch_internal::ValueWalker;
 
 // ---- managedFields entries -----------------------------------------------------------------
 
@@ -347,7 +73,8 @@ Result<std::vector<Entry>> DecodeEntries(const json& managed) {
     if (entry.operation != "Apply" && entry.operation != "Update") {
       return InvalidArgumentError(where + "operation must be `Apply` or `Update`");
     }
-    if (entry.api_version.empty()) return InvalidArgumentError(where + "apiVersion must not be empty");
+    if (entry.api_version.empty())
+      return InvalidArgumentError(where + "apiVersion must not be empty");
     if (StringField(e, "fieldsType") != "FieldsV1") {
       return InvalidArgumentError(where + "invalid fieldsType, want \"FieldsV1\"");
     }
@@ -495,7 +222,7 @@ Result<ApplyResult> Apply(const json* live, const json& applied, std::string_vie
     // The object predates managedFields: its fields become "before-first-apply"'s.
     Walker::Comparison c = CompareObjects(walker, json::object(), base);
     Entry before{"before-first-apply", "Update", StringField(base, "apiVersion"),
-                 std::string(now), "", c.added};
+                 std::string(now),     "",       c.added};
     if (before.api_version.empty()) before.api_version = api_version;
     entries.push_back(std::move(before));
     StripAndPrune(entries);
@@ -571,8 +298,8 @@ Result<json> Update(const json* old_object, const json& new_object, std::string_
   FieldSet changed = c.added;
   changed.Union(c.modified);
   for (Entry& e : entries) e.set = e.set.Difference(changed).Difference(c.removed);
-  Entry self{std::string(manager), "Update", api_version, std::string(now), "",
-             changed.Difference(c.removed).Difference(StripSet())};
+  Entry self{std::string(manager), "Update", api_version,
+             std::string(now),     "",       changed.Difference(c.removed).Difference(StripSet())};
   if (!self.set.empty()) {
     auto same = std::find_if(entries.begin(), entries.end(),
                              [&](const Entry& e) { return e.Identity() == self.Identity(); });
@@ -590,9 +317,8 @@ Result<json> Update(const json* old_object, const json& new_object, std::string_
 }  // namespace
 
 Result<ApplyResult> ServerSideApply(const nlohmann::json* live, const nlohmann::json& applied,
-                                    std::string_view manager, bool force,
-                                    const PatchSchema& schema, std::string_view now,
-                                    std::vector<ApplyConflict>* conflicts) {
+                                    std::string_view manager, bool force, const PatchSchema& schema,
+                                    std::string_view now, std::vector<ApplyConflict>* conflicts) {
   try {
     return Apply(live, applied, manager, force, schema, now, conflicts);
   } catch (const ApplyError& e) {
@@ -609,7 +335,8 @@ Result<nlohmann::json> UpdateManagedFields(const nlohmann::json* old_object,
   if (!new_object.is_object()) return InvalidArgumentError("object must be a JSON object");
   if (manager.empty()) return InvalidArgumentError("field manager must not be empty");
   if (operation != "Update") {
-    return InvalidArgumentError("operation must be \"Update\" (apply goes through ServerSideApply)");
+    return InvalidArgumentError(
+        "operation must be \"Update\" (apply goes through ServerSideApply)");
   }
   try {
     return Update(old_object, new_object, manager, schema, now);
