@@ -137,8 +137,9 @@ Result<std::vector<TokenRecord>> ParseTokenFile(std::string_view text) {
     const int record_line = line;
     GF_ASSIGN_OR_RETURN(std::vector<std::string> fields, ReadRecord(text, &pos, &line));
     if (fields.size() < 3) {
-      return LineError(record_line, "a record needs at least 3 fields (token, user name, uid), found " +
-                                        std::to_string(fields.size()));
+      return LineError(record_line,
+                       "a record needs at least 3 fields (token, user name, uid), found " +
+                           std::to_string(fields.size()));
     }
     if (fields[0].empty()) continue;
     TokenRecord record{.token = std::move(fields[0]),

@@ -210,9 +210,12 @@ class Parser {
  public:
   explicit Parser(std::string_view full) : full_(full) {}
 
+  // Long expressions are shortened to their first 200 bytes in the message.
   Status Error(size_t pos, std::string_view why) const {
-    return InvalidArgumentError("jsonpath \"" + std::string(full_) + "\": " + std::string(why) +
-                                " at offset " + std::to_string(pos));
+    std::string shown(full_.substr(0, 200));
+    if (full_.size() > 200) shown += "...";
+    return InvalidArgumentError("jsonpath \"" + shown + "\": " + std::string(why) + " at offset " +
+                                std::to_string(pos));
   }
 
   // Parses full_[i, end) as the inside of one action, appending to *out. With stop_at_brace, a

@@ -13,7 +13,7 @@
 // client-go rejects it); as in client-go, a dot inside a bracket key separates fields
 // (`['a.b']` is `.a.b`; write `['a\.b']` or `.a\.b` for a key containing a dot). `*` over a string
 // yields nothing (client-go yields its bytes). Nesting is bounded (32 levels of brackets/filters)
-// and an evaluation doing more than 2^22 steps selects nothing, so adversarial expressions
+// and an evaluation doing more than 2^20 steps selects nothing, so adversarial expressions
 // cannot exhaust the stack, memory or time.
 #pragma once
 
@@ -35,8 +35,8 @@ struct Node;
 // A parsed JSONPath. Immutable and cheap to copy (copies share the syntax tree); thread-safe.
 class JsonPath {
  public:
-  // Parses `expression`. InvalidArgument naming the expression, the problem and its 0-based byte
-  // offset, e.g. `jsonpath ".a[": unterminated array at offset 2`.
+  // Parses `expression`. InvalidArgument naming the expression (its first 200 bytes), the problem
+  // and its 0-based byte offset, e.g. `jsonpath ".a[": unterminated array at offset 2`.
   static Result<JsonPath> Parse(std::string_view expression);
 
   // The values the path selects in `doc`, in client-go's order (object keys in sorted order). A

@@ -47,7 +47,7 @@ struct Node {
 inline constexpr int kMaxNesting = 32;
 // Evaluation-time bound on work (values produced plus nodes visited by `..`); past it the
 // evaluation fails.
-inline constexpr size_t kMaxWork = size_t{1} << 22;
+inline constexpr size_t kMaxWork = size_t{1} << 20;
 
 // Evaluates a parsed action against doc. Empty on any evaluation error (as client-go returns an
 // error). The pointers refer into doc, or into literal nodes of `list` for filter operands only

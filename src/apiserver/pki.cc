@@ -44,7 +44,6 @@ using BnPtr = std::unique_ptr<BIGNUM, OsslDeleter<BN_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, OsslDeleter<X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OsslDeleter<X509_STORE_CTX_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, OsslDeleter<X509_EXTENSION_free>>;
-using NamesPtr = std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>>;
 
 constexpr const char* kCaCert = "ca.crt";
 constexpr const char* kCaKey = "ca.key";
@@ -87,17 +86,10 @@ std::string OpensslError() {
 Status ErrnoStatus(int err, const fs::path& path, std::string_view what) {
   std::string msg = path.string() + ": " + std::string(what) + ": " +
                     std::error_code(err, std::generic_category()).message();
-  switch (err) {
-    case ENOENT:
-      return NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return PermissionDeniedError(msg);
-    case EEXIST:
-      return AlreadyExistsError(msg);
-    default:
-      return FailedPreconditionError(msg);
-  }
+  if (err == ENOENT) return NotFoundError(msg);
+  if (err == EACCES || err == EPERM) return PermissionDeniedError(msg);
+  if (err == EEXIST) return AlreadyExistsError(msg);
+  return FailedPreconditionError(msg);
 }
 
 Result<std::string> RandomHex(size_t bytes) {
@@ -114,9 +106,7 @@ Result<std::string> RandomHex(size_t bytes) {
   return out;
 }
 
-fs::path DirOf(const fs::path& path) {
-  return path.has_parent_path() ? path.parent_path() : fs::path(".");
-}
+fs::path DirOf(const fs::path& p) { return p.has_parent_path() ? p.parent_path() : fs::path("."); }
 
 Status FsyncDir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -181,28 +171,23 @@ Result<Fd> LockDir(const fs::path& dir) {
 
 int NoPassword(char*, int, int, void*) { return 0; }
 
-X509Ptr ParseCert(std::string_view pem) {
+// The first PEM object of the kind `Read` reads (never prompting for a password), or null.
+template <typename Ptr, auto Read>
+Ptr ParsePem(std::string_view pem) {
   if (pem.size() > INT_MAX) return nullptr;
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
+  Ptr out(bio ? Read(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
   ERR_clear_error();
-  return cert;
+  return out;
 }
-
-PkeyPtr ParseKey(std::string_view pem) {
-  if (pem.size() > INT_MAX) return nullptr;
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
-  ERR_clear_error();
-  return key;
-}
+constexpr auto ParseCert = ParsePem<X509Ptr, PEM_read_bio_X509>;
+constexpr auto ParseKey = ParsePem<PkeyPtr, PEM_read_bio_PrivateKey>;
 
 Result<std::string> ToPem(X509* cert, EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  bool ok = bio != nullptr &&
-            (cert ? PEM_write_bio_X509(bio.get(), cert)
-                  : PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                                             nullptr)) == 1;
+  bool ok = bio != nullptr && (cert ? PEM_write_bio_X509(bio.get(), cert)
+                                    : PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
+                                                               nullptr, nullptr)) == 1;
   if (!ok) return InternalError("PEM encoding: " + OpensslError());
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
@@ -225,41 +210,6 @@ struct CertSpec {
   time_t not_before = 0, not_after = 0;
 };
 
-Status AddSubjectAltNames(X509* cert, const CertSpec& spec) {
-  NamesPtr names(sk_GENERAL_NAME_new_null());
-  if (!names) return InternalError("allocating SANs");
-  auto push = [&](int type, ASN1_STRING* value) {
-    GENERAL_NAME* name = value ? GENERAL_NAME_new() : nullptr;
-    if (name == nullptr) {
-      ASN1_STRING_free(value);
-      return false;
-    }
-    GENERAL_NAME_set0_value(name, type, value);
-    if (sk_GENERAL_NAME_push(names.get(), name) <= 0) {
-      GENERAL_NAME_free(name);
-      return false;
-    }
-    return true;
-  };
-  for (const std::string& dns : spec.dns_names) {
-    ASN1_IA5STRING* value = ASN1_IA5STRING_new();
-    if (value && ASN1_STRING_set(value, dns.data(), static_cast<int>(dns.size())) != 1) {
-      ASN1_IA5STRING_free(value);
-      value = nullptr;
-    }
-    if (!push(GEN_DNS, value)) return InternalError("adding SAN DNS:" + dns);
-  }
-  for (const std::string& ip : spec.ip_addresses) {
-    if (!push(GEN_IPADD, a2i_IPADDRESS(ip.c_str()))) {
-      return InvalidArgumentError("SAN IP address \"" + ip + "\" does not parse");
-    }
-  }
-  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
-    return InternalError("adding SANs: " + OpensslError());
-  }
-  return OkStatus();
-}
-
 // Issues a certificate for `key`, signed by `issuer_key`; `issuer` null means self-signed.
 Result<X509Ptr> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key) {
   X509Ptr cert(X509_new());
@@ -272,8 +222,8 @@ Result<X509Ptr> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKE
   X509_NAME* subject = X509_get_subject_name(x);
   auto add_name = [&](const char* field, const std::string& value) {
     return X509_NAME_add_entry_by_txt(subject, field, MBSTRING_UTF8,
-                                      reinterpret_cast<const unsigned char*>(value.c_str()), -1,
-                                      -1, 0) == 1;
+                                      reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                      0) == 1;
   };
   bool ok = bn != nullptr && (!BN_is_zero(bn.get()) || BN_set_word(bn.get(), 1) == 1) &&
             X509_set_version(x, X509_VERSION_3) == 1 &&
@@ -299,6 +249,12 @@ Result<X509Ptr> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKE
         {NID_subject_key_identifier, "hash"},
         {NID_authority_key_identifier, "keyid:always"}};
   }
+  // ValidateOptions admits only [A-Za-z0-9.*-] names and addresses a2i_IPADDRESS parses, so no
+  // ',' can smuggle in another entry. "IP:::1" is fine: the type ends at the first ':'.
+  std::string sans;
+  for (const std::string& dns : spec.dns_names) sans += (sans.empty() ? "DNS:" : ",DNS:") + dns;
+  for (const std::string& ip : spec.ip_addresses) sans += (sans.empty() ? "IP:" : ",IP:") + ip;
+  if (!sans.empty()) extensions.emplace_back(NID_subject_alt_name, sans.c_str());
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer ? issuer : x, x, nullptr, nullptr, 0);
   for (const auto& [nid, value] : extensions) {
@@ -307,9 +263,6 @@ Result<X509Ptr> Issue(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKE
       return InternalError(std::string("adding extension ") + OBJ_nid2sn(nid) + ": " +
                            OpensslError());
     }
-  }
-  if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
-    GF_RETURN_IF_ERROR(AddSubjectAltNames(x, spec));
   }
   if (X509_sign(x, issuer_key, EVP_sha256()) <= 0) {
     return InternalError("signing certificate " + spec.common_name + ": " + OpensslError());
@@ -366,8 +319,7 @@ Result<KeyPair> ReadPair(const fs::path& dir, const char* cert_name, const char*
       pair.key_pem = std::move(*text);
     }
     if (is_cert ? !pair.cert : !pair.key) {
-      *problem = (dir / name).string() + ": not a PEM " +
-                 (is_cert ? "certificate" : "private key");
+      *problem = (dir / name).string() + ": not a PEM " + (is_cert ? "certificate" : "private key");
       return pair;
     }
   }
@@ -523,7 +475,7 @@ Result<Pki> LoadOrCreatePki(const std::filesystem::path& dir, const PkiOptions& 
     writes.push_back({kCaCert, ca->cert_pem, kCertMode});
     log.Info("created certificate authority", {{"file", (pki / kCaCert).string()}});
   }
-  time_t ca_not_after = 0;
+  time_t ca_not_after = now + ToSeconds(options.ca_validity);
   std::tm tm{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert.get()), &tm) == 1) ca_not_after = timegm(&tm);
   if (ca_not_after <= now + ToSeconds(options.renew_before)) {
@@ -538,21 +490,26 @@ Result<Pki> LoadOrCreatePki(const std::filesystem::path& dir, const PkiOptions& 
     KeyPair pair;
   };
   Leaf leaves[] = {
-      {kServerCert, kServerKey,
+      {kServerCert,
+       kServerKey,
        CertSpec{.common_name = options.server_common_name,
                 .purpose = X509_PURPOSE_SSL_SERVER,
                 .dns_names = options.dns_names,
                 .ip_addresses = options.ip_addresses},
        {}},
-      {kAdminCert, kAdminKey,
+      {kAdminCert,
+       kAdminKey,
        CertSpec{.common_name = options.admin_common_name,
                 .organization = options.admin_organization,
                 .purpose = X509_PURPOSE_SSL_CLIENT},
        {}},
   };
+  const bool new_ca = !writes.empty();
   for (Leaf& leaf : leaves) {
-    std::string problem;
-    GF_ASSIGN_OR_RETURN(leaf.pair, ReadPair(pki, leaf.cert_name, leaf.key_name, &problem));
+    std::string problem = new_ca ? "new certificate authority" : "";
+    if (!new_ca) {
+      GF_ASSIGN_OR_RETURN(leaf.pair, ReadPair(pki, leaf.cert_name, leaf.key_name, &problem));
+    }
     if (problem.empty()) {
       problem = LeafProblem(leaf.pair, *ca, leaf.spec.purpose, now, options);
       if (!problem.empty()) problem = (pki / leaf.cert_name).string() + ": " + problem;

@@ -68,8 +68,8 @@ struct Pki {
 //    under the same CA and the reason is logged; the other leaf is left alone.
 // Leaf validity is capped at the CA's notAfter; notBefore is backdated 5 minutes for clock skew.
 // Errors name the file:
-//   kInvalidArgument    bad options (an IP that does not parse, a DNS name with characters
-//                       outside [A-Za-z0-9.-] or a leading "*.", renew_before >= leaf_validity)
+//   kInvalidArgument    bad options (an IP that does not parse, a DNS name that is not
+//                       [*.]label(.label)* over [A-Za-z0-9-], renew_before >= leaf_validity)
 //   kDataLoss           ca.crt exists but it or ca.key is unreadable as PEM or they do not match
 //                       (the CA is never replaced silently: clients trust it; delete <dir>/pki to
 //                       start over)

@@ -12,7 +12,8 @@
 //  - CRDs (ResourceInfo::from_crd) use apiextensions' table convertor: Name, then info.columns in
 //    order, each cell evaluated with JsonPath (first match); a missing value is null; "date"
 //    cells are human durations ("5m"), "integer"/"number"/"boolean" cells are typed, "string"
-//    cells are client-go's JSONPath text. A built-in ResourceInfo with columns is treated alike.
+//    cells are client-go's JSONPath text. A non-CRD ResourceInfo with columns but no built-in
+//    printer is treated alike.
 //  - Every other kind (Role, ClusterRole, CustomResourceDefinition, ...) uses the default
 //    convertor: Name and "Created At" (type date, an RFC 3339 UTC timestamp).
 // Where upstream relies on values its API server defaults on create and gpufleet's store may
@@ -48,7 +49,7 @@ struct TableOptions {
   // Ages are computed against this instant (the handler passes its clock's Now()).
   core::TimePoint now{};
   IncludeObject include_object = IncludeObject::kMetadata;
-  // ?noHeaders / TableOptions.noHeaders: columnDefinitions is null (watch events after the first).
+  // metav1.TableOptions.noHeaders: columnDefinitions is null.
   bool no_headers = false;
   // The negotiated meta.k8s.io version, "v1" or "v1beta1": the Table's and the
   // PartialObjectMetadata's apiVersion.
