@@ -18,7 +18,8 @@ PACKAGES=(
   libsqlite3-dev                         # API server storage
   libssl-dev                             # TLS, certificates, SHA-256
   libboost-dev                           # Boost.Beast / Asio HTTP server
-  python3                                # bench/run summariser
+  python3                                # bench/run summariser, e2e JSON checks
+  curl                                   # e2e tests of the API server (raw HTTP requests)
 )
 
 missing=()
