@@ -252,6 +252,11 @@ int64_t SqliteStore::CurrentRv() const {
 
 int64_t SqliteStore::CommitCountForTest() const { return commits_.load(); }
 
+size_t SqliteStore::QueuedForTest() {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
+}
+
 Result<StoredObject> SqliteStore::Apply(std::string_view key, Mutation mutation) {
   std::future<Result<StoredObject>> result;
   {

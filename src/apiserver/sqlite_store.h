@@ -49,6 +49,8 @@ class SqliteStore final : public Store {
 
   // Number of committed transactions (for tests of group commit and for metrics).
   int64_t CommitCountForTest() const;
+  // Writes waiting for the writer thread.
+  size_t QueuedForTest();
 
  private:
   friend class StoreWatch;

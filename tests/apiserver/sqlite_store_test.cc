@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -124,8 +125,33 @@ TEST(SqliteStore, ConcurrentWritesShareCommits) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(store->CurrentRv(), kThreads * kEach);
   EXPECT_EQ(store->List("/k/", "", 0).items.size(), size_t(kThreads * kEach));
-  // Exact batching depends on scheduling; every write still committed, in at most one commit each.
-  EXPECT_LE(store->CommitCountForTest(), kThreads * kEach);
+}
+
+TEST(SqliteStore, WritesQueuedDuringACommitShareTheNextOne) {
+  auto store = Open(TempDb("group_exact"));
+  std::promise<void> release, entered;
+  std::shared_future<void> released = release.get_future().share();
+  // The first write holds the writer thread inside its batch until released.
+  std::thread first([&] {
+    auto r = store->Apply("/first", [&entered, released](const StoredObject*, int64_t rv) -> Result<Write> {
+      entered.set_value();
+      released.wait();
+      return Write{Write::Kind::kPut, "f@" + std::to_string(rv)};
+    });
+    EXPECT_TRUE(r.ok());
+  });
+  entered.get_future().wait();  // the writer thread is now inside the first batch
+  constexpr int kQueued = 16;
+  std::vector<std::thread> queued;
+  for (int i = 0; i < kQueued; ++i) {
+    queued.emplace_back([&, i] { EXPECT_TRUE(store->Apply("/q/" + std::to_string(i), Put("q")).ok()); });
+  }
+  while (store->QueuedForTest() < size_t(kQueued)) std::this_thread::yield();
+  release.set_value();
+  first.join();
+  for (auto& t : queued) t.join();
+  EXPECT_EQ(store->CurrentRv(), kQueued + 1);
+  EXPECT_EQ(store->CommitCountForTest(), 2);  // the first write, then all sixteen together
 }
 
 TEST(SqliteStore, WatchReplaysFromVersionThenStreams) {
