@@ -18,6 +18,14 @@ HttpResponse Json(int status, const nlohmann::json& body) {
   return r;
 }
 
+// An APIGroup entry of /apis: its versions, the first being the preferred one.
+nlohmann::json ApiGroup(const std::string& group, const std::vector<std::string>& versions) {
+  nlohmann::json g = {{"name", group}, {"versions", nlohmann::json::array()}};
+  for (const auto& v : versions) g["versions"].push_back({{"groupVersion", group + "/" + v}, {"version", v}});
+  g["preferredVersion"] = {{"groupVersion", group + "/" + versions.front()}, {"version", versions.front()}};
+  return g;
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(Store& store, Registry& registry, core::Clock& clock, Options options)
@@ -133,6 +141,7 @@ HttpResponse ApiHandler::Discovery(const HttpRequest& request) {
                       {"platform", "linux/amd64"}});
   }
   if (p == "/api") {
+    if (auto version = WantsAggregatedDiscovery(request)) return AggregatedDiscovery(true, *version);
     return Json(200, {{"kind", "APIVersions"},
                       {"versions", {"v1"}},
                       {"serverAddressByClientCIDRs",
@@ -140,38 +149,26 @@ HttpResponse ApiHandler::Discovery(const HttpRequest& request) {
   }
   if (p == "/api/v1") return Json(200, ApiResourceList("", "v1"));
   if (p == "/apis") {
-    std::map<std::string, std::vector<std::string>> groups;
+    if (auto version = WantsAggregatedDiscovery(request)) return AggregatedDiscovery(false, *version);
+    std::vector<std::string> names;
     for (const auto& info : registry_.All()) {
-      if (info.group.empty()) continue;
-      auto& versions = groups[info.group];
-      if (std::find(versions.begin(), versions.end(), info.version) == versions.end()) {
-        versions.push_back(info.version);
+      if (!info.group.empty() && std::find(names.begin(), names.end(), info.group) == names.end()) {
+        names.push_back(info.group);
       }
     }
     nlohmann::json list = {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", nlohmann::json::array()}};
-    for (const auto& [group, versions] : groups) {
-      nlohmann::json g = {{"name", group}, {"versions", nlohmann::json::array()}};
-      for (const auto& v : versions) g["versions"].push_back({{"groupVersion", group + "/" + v}, {"version", v}});
-      g["preferredVersion"] = {{"groupVersion", group + "/" + versions.front()}, {"version", versions.front()}};
-      list["groups"].push_back(g);
-    }
+    for (const auto& group : names) list["groups"].push_back(ApiGroup(group, VersionsOf(group)));
     return Json(200, list);
   }
   if (p.starts_with("/apis/")) {
     std::string rest = p.substr(6);
     size_t slash = rest.find('/');
     if (slash == std::string::npos) {
-      std::vector<std::string> versions;
-      for (const auto& info : registry_.All()) {
-        if (info.group == rest &&
-            std::find(versions.begin(), versions.end(), info.version) == versions.end()) {
-          versions.push_back(info.version);
-        }
-      }
+      std::vector<std::string> versions = VersionsOf(rest);
       if (versions.empty()) return ErrorResponse(NotFoundError("the server could not find the requested resource"));
-      nlohmann::json g = {{"kind", "APIGroup"}, {"apiVersion", "v1"}, {"name", rest}, {"versions", nlohmann::json::array()}};
-      for (const auto& v : versions) g["versions"].push_back({{"groupVersion", rest + "/" + v}, {"version", v}});
-      g["preferredVersion"] = {{"groupVersion", rest + "/" + versions.front()}, {"version", versions.front()}};
+      nlohmann::json g = ApiGroup(rest, versions);
+      g["kind"] = "APIGroup";
+      g["apiVersion"] = "v1";
       return Json(200, g);
     }
     nlohmann::json list = ApiResourceList(rest.substr(0, slash), rest.substr(slash + 1));
@@ -180,40 +177,6 @@ HttpResponse ApiHandler::Discovery(const HttpRequest& request) {
   }
   if (p.starts_with("/openapi/v3")) return OpenApiV3(request);
   return ErrorResponse(NotFoundError("the server could not find the requested resource"));
-}
-
-nlohmann::json ApiHandler::ApiResourceList(const std::string& group,
-                                           const std::string& version) const {
-  std::string gv = group.empty() ? version : group + "/" + version;
-  nlohmann::json list = {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", gv},
-                         {"resources", nlohmann::json::array()}};
-  for (const auto& info : registry_.All()) {
-    if (info.group != group || info.version != version) continue;
-    nlohmann::json r = {{"name", info.resource},
-                        {"singularName", info.singular},
-                        {"namespaced", info.namespaced},
-                        {"kind", info.kind},
-                        {"verbs", {"create", "delete", "deletecollection", "get", "list", "patch",
-                                   "update", "watch"}}};
-    if (!info.short_names.empty()) r["shortNames"] = info.short_names;
-    if (!info.categories.empty()) r["categories"] = info.categories;
-    list["resources"].push_back(r);
-    for (const auto& sub : info.subresources) {
-      nlohmann::json verbs = {"get", "patch", "update"};
-      if (sub == "log") verbs = {"get"};
-      if (sub == "binding" || sub == "eviction") verbs = {"create"};
-      std::string kind = info.kind;
-      if (sub == "binding") kind = "Binding";
-      if (sub == "eviction") kind = "Eviction";
-      if (sub == "scale") kind = "Scale";
-      list["resources"].push_back({{"name", info.resource + "/" + sub},
-                                   {"singularName", ""},
-                                   {"namespaced", info.namespaced},
-                                   {"kind", kind},
-                                   {"verbs", verbs}});
-    }
-  }
-  return list;
 }
 
 HttpResponse ApiHandler::OpenApiV3(const HttpRequest& request) const {

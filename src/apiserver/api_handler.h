@@ -3,6 +3,7 @@
 // and log subresources. Transport-free (HttpRequest in, HttpResponse out); thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,10 +33,17 @@ class ApiHandler {
   HttpResponse Handle(HttpRequest& request);
 
  private:
-  // discovery.cc
+  // api_handler.cc
   HttpResponse Discovery(const HttpRequest& request);
-  nlohmann::json ApiResourceList(const std::string& group, const std::string& version) const;
   HttpResponse OpenApiV3(const HttpRequest& request) const;
+  // discovery.cc
+  nlohmann::json ApiResourceList(const std::string& group, const std::string& version) const;
+  // The versions served for `group`, preferred (Kubernetes version priority) first.
+  std::vector<std::string> VersionsOf(const std::string& group) const;
+  // "v2" or "v2beta1" when the Accept header asks for aggregated discovery.
+  static std::optional<std::string> WantsAggregatedDiscovery(const HttpRequest& request);
+  // /api (core_group) or /apis as an APIGroupDiscoveryList of `version`.
+  HttpResponse AggregatedDiscovery(bool core_group, const std::string& version) const;
 
   // rest_read.cc
   HttpResponse Get(const ResourceInfo& info, const RequestInfo& ri, const HttpRequest& request);
@@ -55,6 +63,16 @@ class ApiHandler {
   // Deletes `key` honouring finalizers; returns the deleted (or terminating) object.
   Result<StoredObject> DeleteKey(const ResourceInfo& info, const std::string& key,
                                  const ErrorSubject& subject, const nlohmann::json& options);
+  // Computes a write from a snapshot of `key` on the request's own thread and commits it only if
+  // the key is unchanged since (kube-apiserver's GuaranteedUpdate), recomputing otherwise: the
+  // store's single writer thread then only swaps the new resourceVersion in for
+  // object::RvPlaceholder(). `compute` may run more than once.
+  using Compute = std::function<Result<Write>(const StoredObject* snapshot)>;
+  Result<StoredObject> ApplyOptimistic(const std::string& key, const Compute& compute);
+  // The response for a stored object: its bytes as stored when they are what the client sees.
+  HttpResponse StoredResponse(int status, const ResourceInfo& info, const StoredObject& stored) const;
+  // OK when evicting `pod` keeps its PodDisruptionBudget satisfied; 429-coded otherwise.
+  Status CheckDisruptionBudgets(const std::string& ns, const nlohmann::json& pod);
   // Keeps the registry in step with a CRD write.
   void OnCrdWrite(const nlohmann::json* crd, const nlohmann::json* old_crd);
 
@@ -71,6 +89,10 @@ class ApiHandler {
 namespace object {
 std::string NewUid();
 std::string RandomSuffix();  // generateName's 5 characters
+// Written as metadata.resourceVersion by computed writes; random per process so no client data
+// can contain it. StampRv replaces it in serialized JSON with the committed version.
+const std::string& RvPlaceholder();
+Status StampRv(std::string& json, int64_t rv);
 std::string Name(const nlohmann::json& obj);
 std::string Namespace(const nlohmann::json& obj);
 core::Labels Labels(const nlohmann::json& obj);

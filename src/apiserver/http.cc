@@ -39,6 +39,11 @@ std::optional<std::string> UrlDecode(std::string_view s, bool query) {
   return out;
 }
 
+bool HttpRequest::QueryFlag(std::string_view name) const {
+  auto v = Query(name);
+  return v && (*v == "1" || *v == "t" || *v == "T" || *v == "true" || *v == "True" || *v == "TRUE");
+}
+
 std::map<std::string, std::string, std::less<>> ParseQuery(std::string_view query) {
   std::map<std::string, std::string, std::less<>> out;
   while (!query.empty()) {

@@ -20,6 +20,9 @@ struct HttpRequest {
 
   std::string_view Header(std::string_view name) const;
   std::optional<std::string_view> Query(std::string_view name) const;
+  // A boolean parameter as Go's strconv.ParseBool reads it ("true", "True", "1", "t", ...), so
+  // clients that send watch=True (python) or watch=1 (curl users) are understood.
+  bool QueryFlag(std::string_view name) const;
 };
 
 // The connection of a streamed response. Both functions run on the connection's thread.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -154,6 +155,10 @@ void HttpServer::AcceptLoop() {
 void HttpServer::Serve(int fd) {
   timeval tv{impl_->options.idle_timeout_seconds, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  // Responses leave as several TLS records (headers, body, chunk framing); with Nagle on, the
+  // last small one waits for the client's delayed ACK (tens of ms per request or watch event).
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   net::io_context io;  // sync operations only; each connection owns its context
   tcp::socket socket(io);
   boost::system::error_code ec;

@@ -35,6 +35,20 @@ std::string RandomSuffix() {
   return out;
 }
 
+const std::string& RvPlaceholder() {
+  static const std::string placeholder = "rv-" + NewUid();
+  return placeholder;
+}
+
+Status StampRv(std::string& json, int64_t rv) {
+  // Quotes inside JSON strings are escaped, so this only matches a real resourceVersion member.
+  static const std::string needle = "\"resourceVersion\":\"" + RvPlaceholder() + "\"";
+  size_t at = json.find(needle);
+  if (at == std::string::npos) return InternalError("computed write carries no resourceVersion placeholder");
+  json.replace(at + 19, RvPlaceholder().size(), std::to_string(rv));
+  return OkStatus();
+}
+
 std::string Name(const nlohmann::json& obj) {
   const auto* md = obj.is_object() && obj.contains("metadata") ? &obj["metadata"] : nullptr;
   if (!md || !md->is_object() || !md->contains("name") || !(*md)["name"].is_string()) return "";

@@ -130,6 +130,7 @@ Result<std::vector<ResourceInfo>> Registry::FromCrd(const nlohmann::json& crd) {
         PrinterColumn col;
         col.name = str(c, "name");
         col.type = str(c, "type");
+        col.format = str(c, "format");
         col.json_path = str(c, "jsonPath");
         col.description = str(c, "description");
         col.priority = c.value("priority", 0);

@@ -27,6 +27,7 @@ struct PrinterColumn {
   std::string json_path;    // ".status.conditions[?(@.type=='Ready')].status"; "" for built-ins
   std::string description;
   int priority = 0;         // 0 shown by default, >0 only with -o wide
+  std::string format;       // OpenAPI format hint passed to clients: "int32", "byte", ...
 };
 
 struct ResourceInfo {

@@ -18,8 +18,7 @@ std::vector<std::string> Split(std::string_view path) {
 }
 
 bool IsWatch(const HttpRequest& r) {
-  auto w = r.Query("watch");
-  return w && (*w == "true" || *w == "1");
+  return r.QueryFlag("watch");
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #include <string>
 
 #include "apiserver/api_handler.h"
+#include "core/label_selector.h"
 #include "core/labels.h"
+#include "core/node_selector_requirement.h"
 #include "core/patch.h"
 #include "core/time_format.h"
 #include "core/yaml.h"
@@ -27,10 +29,13 @@ std::string MediaType(const HttpRequest& r) {
   return ct;
 }
 
-// Decodes a request body as JSON (or YAML, which the API server also accepts).
+// Decodes a request body as JSON (or YAML, which the API server also accepts) or, for the kinds
+// kubectl's typed commands send that way, Kubernetes protobuf. Unimplemented (answered 415) for
+// CBOR and for protobuf this server cannot decode; InvalidArgument (400) for malformed bodies.
 Result<json> DecodeBody(const HttpRequest& r) {
   std::string type = MediaType(r);
-  if (type == "application/vnd.kubernetes.protobuf" || type == "application/cbor") {
+  if (type == "application/vnd.kubernetes.protobuf") return UnimplementedError("protobuf: send application/json");
+  if (type == "application/cbor") {
     return UnimplementedError("the server does not accept " + type +
                               "; send application/json");
   }
@@ -172,7 +177,8 @@ HttpResponse ApiHandler::Create(const ResourceInfo& info, const RequestInfo& ri,
     md["namespace"] = ri.ns;
     auto ns = store_.Get("/namespaces//" + ri.ns);
     if (!ns.ok()) return ErrorResponse(NotFoundFor({"", "namespaces", ri.ns}));
-    if (IsTerminating(json::parse(*ns->json, nullptr, false))) {
+    if (ns->json->find("\"deletionTimestamp\"") != std::string::npos &&
+        IsTerminating(json::parse(*ns->json, nullptr, false))) {
       return ErrorResponse(PermissionDeniedError(
           info.resource + " \"" + object::Name(obj) + "\" is forbidden: unable to create new content "
           "in namespace " + ri.ns + " because it is being terminated"));
@@ -193,27 +199,59 @@ HttpResponse ApiHandler::Create(const ResourceInfo& info, const RequestInfo& ri,
   md["generation"] = 1;
   md.erase("deletionTimestamp");
   md.erase("deletionGracePeriodSeconds");
-  md.erase("resourceVersion");
+  md["resourceVersion"] = object::RvPlaceholder();
   PrepareForCreate(info, obj);
   ErrorSubject subject{info.group, info.resource, name};
-  auto stored = store_.Apply(info.Key(info.namespaced ? ri.ns : "", name),
-                             [&](const StoredObject* current, int64_t rv) -> Result<Write> {
-                               if (current) return AlreadyExistsFor(subject);
-                               json copy = obj;
-                               copy["metadata"]["resourceVersion"] = std::to_string(rv);
-                               return Write{Write::Kind::kPut, copy.dump()};
-                             });
+  const std::string text = obj.dump();
+  auto stored = ApplyOptimistic(info.Key(info.namespaced ? ri.ns : "", name),
+                                [&](const StoredObject* current) -> Result<Write> {
+                                  if (current) return AlreadyExistsFor(subject);
+                                  return Write{Write::Kind::kPut, text};
+                                });
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
-  json result = Present(info, *stored->json);
-  if (info.kind == "CustomResourceDefinition") OnCrdWrite(&result, nullptr);
-  return Json(201, result);
+  if (info.kind == "CustomResourceDefinition") {
+    json result = Present(info, *stored->json);
+    OnCrdWrite(&result, nullptr);
+    return Json(201, result);
+  }
+  return StoredResponse(201, info, *stored);
+}
+
+Result<StoredObject> ApiHandler::ApplyOptimistic(const std::string& key, const Compute& compute) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto snapshot = store_.Get(key);
+    const StoredObject* base = snapshot.ok() ? &*snapshot : nullptr;
+    const int64_t base_rv = base ? base->rv : 0;
+    GF_ASSIGN_OR_RETURN(Write write, compute(base));
+    bool stale = false;
+    auto stored = store_.Apply(key, [&](const StoredObject* current, int64_t rv) -> Result<Write> {
+      if ((current ? current->rv : 0) != base_rv) {
+        stale = true;
+        return AbortedError("stale snapshot");
+      }
+      if (write.kind != Write::Kind::kNoop) GF_RETURN_IF_ERROR(object::StampRv(write.json, rv));
+      return std::move(write);
+    });
+    if (!stale) return stored;
+  }
+  return AbortedError("too many concurrent writes to " + key + "; try again");
+}
+
+HttpResponse ApiHandler::StoredResponse(int status, const ResourceInfo& info,
+                                        const StoredObject& stored) const {
+  if (!stored.json->starts_with("{\"apiVersion\":\"" + info.GroupVersion() + "\",")) {
+    return Json(status, Present(info, *stored.json));
+  }
+  HttpResponse r;
+  r.status = status;
+  r.body = *stored.json;
+  return r;
 }
 
 // Shared by update and patch: replaces the object (or its status) with `next` computed from the
 // current object, enforcing optimistic concurrency, server-owned fields and finalizers.
 static Result<Write> ReplaceObject(const ResourceInfo& info, const StoredObject& current,
-                                   json next, bool status_only, int64_t rv,
-                                   const ErrorSubject& subject) {
+                                   json next, bool status_only, const ErrorSubject& subject) {
   json cur = json::parse(*current.json, nullptr, false);
   if (!next.is_object()) return InvalidArgumentError("the object must be a JSON object");
   std::string want_rv = next.contains("metadata") && next["metadata"].contains("resourceVersion") &&
@@ -253,7 +291,7 @@ static Result<Write> ReplaceObject(const ResourceInfo& info, const StoredObject&
   next["kind"] = info.kind;
   md["resourceVersion"] = cur["metadata"]["resourceVersion"];
   if (next == cur) return Write{Write::Kind::kNoop, ""};
-  md["resourceVersion"] = std::to_string(rv);
+  md["resourceVersion"] = object::RvPlaceholder();
   if (IsTerminating(next) && !HasFinalizers(next)) {
     return Write{Write::Kind::kDelete, next.dump()};  // last finalizer removed
   }
@@ -267,15 +305,16 @@ HttpResponse ApiHandler::Update(const ResourceInfo& info, const RequestInfo& ri,
   ErrorSubject subject{info.group, info.resource, ri.name};
   const bool status_only = ri.subresource == "status";
   json old;
-  auto stored = store_.Apply(info.Key(info.namespaced ? ri.ns : "", ri.name),
-                             [&](const StoredObject* current, int64_t rv) -> Result<Write> {
-                               if (!current) return NotFoundFor(subject);
-                               old = json::parse(*current->json, nullptr, false);
-                               return ReplaceObject(info, *current, *body, status_only, rv, subject);
-                             });
+  auto stored = ApplyOptimistic(info.Key(info.namespaced ? ri.ns : "", ri.name),
+                                [&](const StoredObject* current) -> Result<Write> {
+                                  if (!current) return NotFoundFor(subject);
+                                  old = json::parse(*current->json, nullptr, false);
+                                  return ReplaceObject(info, *current, *body, status_only, subject);
+                                });
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
+  if (info.kind != "CustomResourceDefinition") return StoredResponse(200, info, *stored);
   json result = Present(info, *stored->json);
-  if (info.kind == "CustomResourceDefinition") OnCrdWrite(&result, &old);
+  OnCrdWrite(&result, &old);
   return Json(200, result);
 }
 
@@ -301,7 +340,7 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
   if (apply && manager.empty()) {
     return ErrorResponse(InvalidArgumentError("PATCH with apply requires the fieldManager parameter"));
   }
-  const bool force = request.Query("force").value_or("") == "true";
+  const bool force = request.QueryFlag("force");
   auto patch = DecodeBody(request);
   if (!patch.ok()) return BodyError(patch.status());
   const bool status_only = ri.subresource == "status";
@@ -309,7 +348,7 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
   std::string key = info.Key(info.namespaced ? ri.ns : "", ri.name);
   bool create = false;
   json old;
-  auto stored = store_.Apply(key, [&](const StoredObject* current, int64_t rv) -> Result<Write> {
+  auto stored = ApplyOptimistic(key, [&](const StoredObject* current) -> Result<Write> {
     if (!current) {
       if (!apply) return NotFoundFor(subject);
       create = true;  // server-side apply creates; done below through Create
@@ -339,7 +378,7 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
                                                schema, "Update", now);
       if (tracked.ok()) next = std::move(*tracked);
     }
-    return ReplaceObject(info, *current, std::move(*next), status_only, rv, subject);
+    return ReplaceObject(info, *current, std::move(*next), status_only, subject);
   });
   if (create) {
     auto applied = core::ServerSideApply(nullptr, *patch, manager, force, schema, now, nullptr);
@@ -354,40 +393,79 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
     return Create(info, cri, create_request);
   }
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
+  if (info.kind != "CustomResourceDefinition") return StoredResponse(200, info, *stored);
   json result = Present(info, *stored->json);
-  if (info.kind == "CustomResourceDefinition") OnCrdWrite(&result, &old);
+  OnCrdWrite(&result, &old);
   return Json(200, result);
+}
+
+// The grace period a pod delete gets, as kube-apiserver's pod strategy decides it: the request's
+// gracePeriodSeconds, else spec.terminationGracePeriodSeconds (default 30); zero for pods no
+// kubelet runs (unscheduled) or that already finished.
+static int64_t PodGracePeriod(const json& pod, std::optional<int64_t> requested) {
+  const json& spec = pod.contains("spec") && pod["spec"].is_object() ? pod["spec"] : json::object();
+  if (object::FieldValue(pod, "spec.nodeName").empty()) return 0;
+  std::string phase = object::FieldValue(pod, "status.phase");
+  if (phase == "Succeeded" || phase == "Failed") return 0;
+  if (requested && *requested >= 0) return *requested;
+  auto declared = spec.find("terminationGracePeriodSeconds");
+  if (declared != spec.end() && declared->is_number_integer() && declared->get<int64_t>() >= 0) {
+    return declared->get<int64_t>();
+  }
+  return 30;
 }
 
 Result<StoredObject> ApiHandler::DeleteKey(const ResourceInfo& info, const std::string& key,
                                            const ErrorSubject& subject, const json& options) {
   std::string want_uid, want_rv;
-  if (options.is_object() && options.contains("preconditions") && options["preconditions"].is_object()) {
-    want_uid = options["preconditions"].value("uid", "");
-    want_rv = options["preconditions"].value("resourceVersion", "");
+  std::optional<int64_t> requested_grace;
+  if (options.is_object()) {
+    if (options.contains("preconditions") && options["preconditions"].is_object()) {
+      want_uid = options["preconditions"].value("uid", "");
+      want_rv = options["preconditions"].value("resourceVersion", "");
+    }
+    if (options.contains("gracePeriodSeconds") && options["gracePeriodSeconds"].is_number_integer()) {
+      requested_grace = options["gracePeriodSeconds"].get<int64_t>();
+    }
   }
-  return store_.Apply(key, [&](const StoredObject* current, int64_t rv) -> Result<Write> {
+  const bool graceful_kind = info.group.empty() && info.kind == "Pod";
+  return ApplyOptimistic(key, [&](const StoredObject* current) -> Result<Write> {
     if (!current) return NotFoundFor(subject);
     json cur = json::parse(*current->json, nullptr, false);
     if (!want_uid.empty() && cur["metadata"].value("uid", "") != want_uid) {
       return ConflictFor(subject);
     }
     if (!want_rv.empty() && want_rv != std::to_string(current->rv)) return ConflictFor(subject);
-    cur["metadata"]["resourceVersion"] = std::to_string(rv);
-    if (HasFinalizers(cur)) {
-      if (IsTerminating(cur)) return Write{Write::Kind::kNoop, ""};
-      cur["metadata"]["deletionTimestamp"] = core::FormatRfc3339(clock_.Now());
-      cur["metadata"]["deletionGracePeriodSeconds"] = 0;
-      return Write{Write::Kind::kPut, cur.dump()};
+    json& md = cur["metadata"];
+    md["resourceVersion"] = object::RvPlaceholder();
+    const int64_t grace = graceful_kind ? PodGracePeriod(cur, requested_grace) : 0;
+    if (IsTerminating(cur)) {
+      // A second delete can only shorten a pod's grace period; a zero one (--force) removes it
+      // unless finalizers still hold it.
+      const int64_t left = md.value("deletionGracePeriodSeconds", int64_t{0});
+      if (!graceful_kind || grace >= left) return Write{Write::Kind::kNoop, ""};
+      if (grace == 0 && !HasFinalizers(cur)) return Write{Write::Kind::kDelete, cur.dump()};
+    } else if (grace == 0 && !HasFinalizers(cur)) {
+      return Write{Write::Kind::kDelete, cur.dump()};
     }
-    (void)info;
-    return Write{Write::Kind::kDelete, cur.dump()};
+    // Terminating: the kubelet (pods) or the finalizers' owners finish the delete.
+    md["deletionTimestamp"] = core::FormatRfc3339(clock_.Now() + std::chrono::seconds(grace));
+    md["deletionGracePeriodSeconds"] = grace;
+    return Write{Write::Kind::kPut, cur.dump()};
   });
 }
 
 HttpResponse ApiHandler::Delete(const ResourceInfo& info, const RequestInfo& ri,
                                 const HttpRequest& request) {
   json options = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
+  if (!options.is_object()) {
+    return ErrorResponse(InvalidArgumentError("the body of a delete must be DeleteOptions"));
+  }
+  if (auto grace = request.Query("gracePeriodSeconds"); grace && !grace->empty()) {
+    auto n = core::ParseInt64(*grace);
+    if (!n) return ErrorResponse(InvalidArgumentError("invalid gracePeriodSeconds \"" + std::string(*grace) + "\""));
+    options["gracePeriodSeconds"] = *n;
+  }
   ErrorSubject subject{info.group, info.resource, ri.name};
   auto deleted = DeleteKey(info, info.Key(info.namespaced ? ri.ns : "", ri.name), subject, options);
   if (!deleted.ok()) return ErrorResponse(deleted.status(), subject);
@@ -397,9 +475,13 @@ HttpResponse ApiHandler::Delete(const ResourceInfo& info, const RequestInfo& ri,
     // The namespace controller's job, done inline: delete everything in the namespace.
     for (const auto& r : registry_.All()) {
       if (!r.namespaced || !r.storage) continue;
+      // Simplification: contents go at once (pods too, without their grace period), where
+      // kube's namespace controller waits for them before removing the namespace.
       for (const auto& o : store_.List(r.KeyPrefix() + ri.name + "/", "", 0).items) {
         json j = json::parse(*o.json, nullptr, false);
-        DeleteKey(r, o.key, {r.group, r.resource, object::Name(j)}, json::object()).status().IgnoreError();
+        DeleteKey(r, o.key, {r.group, r.resource, object::Name(j)}, {{"gracePeriodSeconds", 0}})
+            .status()
+            .IgnoreError();
       }
     }
     if (IsTerminating(result)) {
@@ -437,7 +519,7 @@ HttpResponse ApiHandler::Bind(const ResourceInfo& info, const RequestInfo& ri,
   std::string node = body->contains("target") ? (*body)["target"].value("name", "") : "";
   ErrorSubject subject{info.group, info.resource, ri.name};
   if (node.empty()) return ErrorResponse(Invalid(info, ri.name, "target.name: Required value"));
-  auto stored = store_.Apply(info.Key(ri.ns, ri.name), [&](const StoredObject* current, int64_t rv) -> Result<Write> {
+  auto stored = ApplyOptimistic(info.Key(ri.ns, ri.name), [&](const StoredObject* current) -> Result<Write> {
     if (!current) return NotFoundFor(subject);
     json pod = json::parse(*current->json, nullptr, false);
     std::string bound = object::FieldValue(pod, "spec.nodeName");
@@ -456,7 +538,7 @@ HttpResponse ApiHandler::Bind(const ResourceInfo& info, const RequestInfo& ri,
     conditions = std::move(kept);
     conditions.push_back({{"type", "PodScheduled"}, {"status", "True"},
                           {"lastTransitionTime", core::FormatRfc3339(clock_.Now())}});
-    pod["metadata"]["resourceVersion"] = std::to_string(rv);
+    pod["metadata"]["resourceVersion"] = object::RvPlaceholder();
     return Write{Write::Kind::kPut, pod.dump()};
   });
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
@@ -464,12 +546,94 @@ HttpResponse ApiHandler::Bind(const ResourceInfo& info, const RequestInfo& ri,
                     {"status", "Success"}, {"code", 201}});
 }
 
+// Checks the pod's PodDisruptionBudgets as the eviction subresource does. There is no disruption
+// controller keeping status.disruptionsAllowed current, so it is computed here from the pods
+// the budget selects: healthy = Running with Ready=True and not terminating; expected = all
+// selected pods. Not atomic with the delete (kube-apiserver serialises through the PDB's
+// resourceVersion): two concurrent evictions can both pass the last allowed disruption.
+Status ApiHandler::CheckDisruptionBudgets(const std::string& ns, const json& pod) {
+  std::string phase = object::FieldValue(pod, "status.phase");
+  // Pods that are not running disrupt nothing.
+  if (phase == "Pending" || phase == "Succeeded" || phase == "Failed") return OkStatus();
+  auto pdbs = registry_.Find("policy", "v1", "poddisruptionbudgets");
+  auto pods = registry_.Find("", "v1", "pods");
+  if (!pdbs.ok() || !pods.ok()) return OkStatus();
+  std::vector<json> budgets;
+  for (const auto& o : store_.List(pdbs->KeyPrefix() + ns + "/", "", 0).items) {
+    json pdb = json::parse(*o.json, nullptr, false);
+    if (!pdb.is_object() || !pdb.contains("spec") || !pdb["spec"].contains("selector")) continue;
+    auto selector = core::LabelSelector::FromJson(pdb["spec"]["selector"], "spec.selector");
+    if (selector.ok() && selector->Matches(object::Labels(pod))) budgets.push_back(std::move(pdb));
+  }
+  if (budgets.empty()) return OkStatus();
+  if (budgets.size() > 1) {
+    return InternalError("This pod has more than one PodDisruptionBudget, which the eviction "
+                         "subresource does not support.");
+  }
+  const json& spec = budgets[0]["spec"];
+  auto selector = core::LabelSelector::FromJson(spec["selector"], "spec.selector");
+  int64_t expected = 0, healthy = 0;
+  for (const auto& o : store_.List(pods->KeyPrefix() + ns + "/", "", 0).items) {
+    json p = json::parse(*o.json, nullptr, false);
+    if (!selector->Matches(object::Labels(p))) continue;
+    ++expected;
+    bool ready = false;
+    if (p.contains("status") && p["status"].contains("conditions") && p["status"]["conditions"].is_array()) {
+      for (const auto& c : p["status"]["conditions"]) {
+        ready = ready || (c.value("type", "") == "Ready" && c.value("status", "") == "True");
+      }
+    }
+    if (ready && !IsTerminating(p) && object::FieldValue(p, "status.phase") == "Running") ++healthy;
+  }
+  // minAvailable / maxUnavailable: an integer or a percentage of the expected pods, rounded up.
+  auto amount = [&](const json& v) -> int64_t {
+    if (v.is_number_integer()) return v.get<int64_t>();
+    std::string text = v.is_string() ? v.get<std::string>() : "";
+    if (!text.empty() && text.back() == '%') {
+      auto pct = core::ParseInt64(text.substr(0, text.size() - 1));
+      return pct ? (*pct * expected + 99) / 100 : 0;
+    }
+    return core::ParseInt64(text).value_or(0);
+  };
+  int64_t desired = spec.contains("minAvailable") ? amount(spec["minAvailable"])
+                    : spec.contains("maxUnavailable") ? expected - amount(spec["maxUnavailable"])
+                                                      : 1;
+  if (healthy - desired > 0) return OkStatus();
+  return ResourceExhaustedError("Cannot evict pod as it would violate the pod's disruption budget. "
+                                "The disruption budget " + object::Name(budgets[0]) + " needs " +
+                                std::to_string(desired) + " healthy pods and has " +
+                                std::to_string(healthy) + " currently");
+}
+
 HttpResponse ApiHandler::Evict(const ResourceInfo& info, const RequestInfo& ri,
-                               const HttpRequest&) {
-  // PodDisruptionBudgets are enforced by the disruption controller work (provisioner issue);
-  // until then an eviction deletes the pod as a delete would.
+                               const HttpRequest& request) {
   ErrorSubject subject{info.group, info.resource, ri.name};
-  auto deleted = DeleteKey(info, info.Key(ri.ns, ri.name), subject, json::object());
+  json options = json::object();
+  if (!request.body.empty()) {
+    auto eviction = DecodeBody(request);
+    if (!eviction.ok()) return BodyError(eviction.status());
+    if (eviction->is_object() && eviction->contains("deleteOptions") && (*eviction)["deleteOptions"].is_object()) {
+      options = (*eviction)["deleteOptions"];
+    }
+  }
+  auto pod = store_.Get(info.Key(ri.ns, ri.name));
+  if (!pod.ok()) return ErrorResponse(NotFoundFor(subject), subject);
+  json current = json::parse(*pod->json, nullptr, false);
+  if (!IsTerminating(current)) {
+    if (Status budget = CheckDisruptionBudgets(ri.ns, current); !budget.ok()) {
+      HttpResponse r = ErrorResponse(budget, subject);
+      if (budget.code() == StatusCode::kResourceExhausted) {
+        // kubectl drain and Karpenter retry on 429 and print the cause.
+        json body = json::parse(r.body);
+        body["reason"] = "TooManyRequests";
+        body["details"] = {{"causes", {{{"reason", "DisruptionBudget"},
+                                        {"message", "The disruption budget needs more healthy pods"}}}}};
+        r.body = body.dump();
+      }
+      return r;
+    }
+  }
+  auto deleted = DeleteKey(info, info.Key(ri.ns, ri.name), subject, options);
   if (!deleted.ok()) return ErrorResponse(deleted.status(), subject);
   return Json(201, {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
                     {"status", "Success"}, {"code", 201}});

@@ -331,10 +331,11 @@ void SqliteStore::CommitBatch(std::vector<Pending>& batch) {
     ++rv;
     StoredObject obj{p.key, rv, std::make_shared<const std::string>(std::move(w->json))};
     if (w->kind == Write::Kind::kPut) {
-      events.push_back({current ? EventType::kModified : EventType::kAdded, obj});
+      events.push_back({current ? EventType::kModified : EventType::kAdded, obj,
+                        current ? current->json : nullptr});
       overlay[p.key] = obj;
     } else {
-      events.push_back({EventType::kDeleted, obj});
+      events.push_back({EventType::kDeleted, obj, nullptr});
       overlay[p.key] = std::nullopt;
     }
     results.push_back(obj);

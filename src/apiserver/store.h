@@ -39,6 +39,9 @@ enum class EventType { kAdded, kModified, kDeleted };
 struct Event {
   EventType type;
   StoredObject object;  // for kDeleted: the last state, with the deletion's rv
+  // kModified: the state before this write (filtered watches turn a change of selection into
+  // ADDED or DELETED). Null otherwise.
+  std::shared_ptr<const std::string> prev;
 };
 
 // What a Mutation decided for its key.

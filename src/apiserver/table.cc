@@ -299,7 +299,7 @@ json TableColumnDefinitions(const ResourceInfo& info) {
           c.description.empty()
               ? "Custom resource definition column (in JSONPath format): " + c.json_path
               : c.description;
-      defs.push_back(ColumnJson(c.name, c.type, "", desc, c.priority));
+      defs.push_back(ColumnJson(c.name, c.type, c.format, desc, c.priority));
     }
   } else if (printer != nullptr) {
     for (const Column& c : printer->columns) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "apiserver/sqlite_store.h"
+#include "core/time_format.h"
 #include "testing/status_matchers.h"
 
 namespace gpufleet::apiserver {
@@ -215,6 +216,66 @@ TEST_F(ApiHandlerTest, WatchReplaysAndStreams) {
   EXPECT_EQ(events[2]["type"], "DELETED");
 }
 
+TEST_F(ApiHandlerTest, FilteredWatchTurnsSelectionChangesIntoAddedAndDeleted) {
+  json pod = Body(Call("POST", "/api/v1/namespaces/default/pods", Pod("s1", {{"role", "gpu"}})));
+  std::string rv = pod["metadata"]["resourceVersion"];
+  auto r = Call("GET", "/api/v1/namespaces/default/pods?watch=1&labelSelector=role%3Dgpu&resourceVersion=" + rv);
+  ASSERT_TRUE(r.stream);
+  std::vector<json> events;
+  StreamIo io{[&](std::string_view chunk) {
+                events.push_back(json::parse(chunk));
+                return true;
+              },
+              [&] { return events.size() >= 4; }};
+  std::thread writer([&] {
+    auto relabel = [&](const char* role) {
+      Call("PATCH", "/api/v1/namespaces/default/pods/s1", {{"metadata", {{"labels", {{"role", role}}}}}},
+           "application/merge-patch+json");
+    };
+    relabel("cpu");  // leaves the selection
+    relabel("db");   // still outside: no event
+    relabel("gpu");  // enters again
+    Call("PATCH", "/api/v1/namespaces/default/pods/s1", {{"metadata", {{"annotations", {{"a", "b"}}}}}},
+         "application/merge-patch+json");
+    Call("DELETE", "/api/v1/namespaces/default/pods/s1");
+  });
+  r.stream(io);
+  writer.join();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0]["type"], "DELETED");
+  EXPECT_EQ(events[0]["object"]["metadata"]["labels"]["role"], "cpu");
+  EXPECT_EQ(events[1]["type"], "ADDED");
+  EXPECT_EQ(events[1]["object"]["metadata"]["labels"]["role"], "gpu");
+  EXPECT_EQ(events[2]["type"], "MODIFIED");
+  EXPECT_EQ(events[3]["type"], "DELETED");
+}
+
+TEST_F(ApiHandlerTest, ListBodyIsTheStoredObjectsVerbatim) {
+  for (const char* name : {"l1", "l2", "l3"}) Call("POST", "/api/v1/namespaces/default/pods", Pod(name));
+  json list = Body(Call("GET", "/api/v1/namespaces/default/pods"));
+  EXPECT_EQ(list["kind"], "PodList");
+  EXPECT_EQ(list["apiVersion"], "v1");
+  ASSERT_EQ(list["items"].size(), 3u);
+  for (const auto& item : list["items"]) {
+    json got = Body(Call("GET", "/api/v1/namespaces/default/pods/" + item["metadata"]["name"].get<std::string>()));
+    EXPECT_EQ(item, got);
+  }
+  EXPECT_EQ(Body(Call("GET", "/api/v1/namespaces/default/pods?limit=2"))["items"].size(), 2u);
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/namespaces/kube-system/pods"))["items"].empty());
+}
+
+TEST(HttpRequestTest, QueryFlagReadsGoBooleans) {
+  HttpRequest r;
+  r.query = ParseQuery("a=True&b=1&c=true&d=false&e=0&f=yes");
+  EXPECT_TRUE(r.QueryFlag("a"));
+  EXPECT_TRUE(r.QueryFlag("b"));
+  EXPECT_TRUE(r.QueryFlag("c"));
+  EXPECT_FALSE(r.QueryFlag("d"));
+  EXPECT_FALSE(r.QueryFlag("e"));
+  EXPECT_FALSE(r.QueryFlag("f"));
+  EXPECT_FALSE(r.QueryFlag("missing"));
+}
+
 TEST_F(ApiHandlerTest, WatchFromTooOldVersionSendsExpired) {
   auto opened = SqliteStore::Open({.path = (std::filesystem::path(::testing::TempDir()) / "old.db").string(),
                                    .event_window = 1});
@@ -247,6 +308,127 @@ TEST_F(ApiHandlerTest, DiscoveryListsBuiltinsAndSubresources) {
   EXPECT_EQ(Body(Call("GET", "/apis"))["kind"], "APIGroupList");
   EXPECT_EQ(Body(Call("GET", "/version"))["major"], "1");
   EXPECT_TRUE(Body(Call("GET", "/openapi/v3"))["paths"].contains("apis/apps/v1"));
+}
+
+TEST_F(ApiHandlerTest, AggregatedDiscoveryDescribesEveryResourceInOneResponse) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/apis";
+  r.user = "test";
+  // What kubectl 1.32 sends.
+  r.headers["accept"] =
+      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+      "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+  HttpResponse apis = handler_->Handle(r);
+  EXPECT_EQ(apis.content_type, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  json list = Body(apis);
+  EXPECT_EQ(list["kind"], "APIGroupDiscoveryList");
+  EXPECT_EQ(list["apiVersion"], "apidiscovery.k8s.io/v2");
+  json deployments;
+  for (const auto& group : list["items"]) {
+    EXPECT_NE(group["metadata"].value("name", ""), "");  // the core group is only under /api
+    if (group["metadata"]["name"] != "apps") continue;
+    for (const auto& res : group["versions"][0]["resources"]) {
+      if (res["resource"] == "deployments") deployments = res;
+    }
+  }
+  ASSERT_TRUE(deployments.is_object());
+  EXPECT_EQ(deployments["scope"], "Namespaced");
+  EXPECT_EQ(deployments["responseKind"], json({{"group", "apps"}, {"version", "v1"}, {"kind", "Deployment"}}));
+  EXPECT_EQ(deployments["shortNames"], json({"deploy"}));
+  json scale;
+  for (const auto& sub : deployments["subresources"]) {
+    if (sub["subresource"] == "scale") scale = sub;
+  }
+  EXPECT_EQ(scale["responseKind"], json({{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}));
+
+  r.path = "/api";
+  r.headers["accept"] = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+  json core = Body(handler_->Handle(r));
+  EXPECT_EQ(core["apiVersion"], "apidiscovery.k8s.io/v2beta1");
+  ASSERT_EQ(core["items"].size(), 1u);
+  EXPECT_EQ(core["items"][0]["versions"][0]["version"], "v1");
+  bool eviction = false;
+  for (const auto& res : core["items"][0]["versions"][0]["resources"]) {
+    if (res["resource"] != "pods") continue;
+    for (const auto& sub : res["subresources"]) {
+      eviction = eviction || (sub["subresource"] == "eviction" && sub["responseKind"]["group"] == "policy");
+    }
+  }
+  EXPECT_TRUE(eviction);
+  // Without the media type parameters, the plain forms.
+  r.headers["accept"] = "application/json";
+  EXPECT_EQ(Body(handler_->Handle(r))["kind"], "APIVersions");
+}
+
+TEST_F(ApiHandlerTest, PreferredVersionFollowsKubernetesVersionPriority) {
+  json versions = json::array();
+  for (const char* v : {"v1alpha1", "v1", "v2beta1", "v1beta1"}) {
+    versions.push_back({{"name", v}, {"served", true}, {"storage", std::string(v) == "v1"},
+                        {"schema", {{"openAPIV3Schema", {{"type", "object"}}}}}});
+  }
+  json crd = {{"apiVersion", "apiextensions.k8s.io/v1"},
+              {"kind", "CustomResourceDefinition"},
+              {"metadata", {{"name", "widgets.example.com"}}},
+              {"spec", {{"group", "example.com"}, {"scope", "Namespaced"},
+                        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
+                        {"versions", versions}}}};
+  ASSERT_EQ(Call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  json group = Body(Call("GET", "/apis/example.com"));
+  EXPECT_EQ(group["preferredVersion"]["version"], "v1");
+  std::vector<std::string> order;
+  for (const auto& v : group["versions"]) order.push_back(v["version"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"v1", "v2beta1", "v1beta1", "v1alpha1"}));
+}
+
+TEST_F(ApiHandlerTest, DeletingARunningPodWaitsForItsGracePeriod) {
+  Call("POST", "/api/v1/namespaces/default/pods", Pod("g"));
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods/g/binding", {{"target", {{"name", "node-1"}}}}).status, 201);
+  json terminating = Body(Call("DELETE", "/api/v1/namespaces/default/pods/g"));
+  EXPECT_EQ(terminating["metadata"]["deletionGracePeriodSeconds"], 30);  // the default
+  EXPECT_EQ(terminating["metadata"]["deletionTimestamp"], core::FormatRfc3339(clock_.Now() + std::chrono::seconds(30)));
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/g").status, 200);  // the kubelet finishes it
+  // A second delete may shorten the grace period, never extend it.
+  json shorter = Body(Call("DELETE", "/api/v1/namespaces/default/pods/g?gracePeriodSeconds=5"));
+  EXPECT_EQ(shorter["metadata"]["deletionGracePeriodSeconds"], 5);
+  json same = Body(Call("DELETE", "/api/v1/namespaces/default/pods/g", {{"gracePeriodSeconds", 60}}));
+  EXPECT_EQ(same["metadata"]["deletionGracePeriodSeconds"], 5);
+  // What the kubelet (or kubectl delete --force --grace-period=0) sends last.
+  EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/default/pods/g", {{"gracePeriodSeconds", 0}}).status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/g").status, 404);
+  // Unscheduled pods have no kubelet to wait for.
+  Call("POST", "/api/v1/namespaces/default/pods", Pod("u"));
+  Call("DELETE", "/api/v1/namespaces/default/pods/u");
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/u").status, 404);
+}
+
+TEST_F(ApiHandlerTest, EvictionHonoursPodDisruptionBudget) {
+  json pdb = {{"apiVersion", "policy/v1"}, {"kind", "PodDisruptionBudget"},
+              {"metadata", {{"name", "web"}}},
+              {"spec", {{"minAvailable", 2}, {"selector", {{"matchLabels", {{"app", "web"}}}}}}}};
+  ASSERT_EQ(Call("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pdb).status, 201);
+  auto run = [&](const std::string& name) {
+    Call("POST", "/api/v1/namespaces/default/pods", Pod(name, {{"app", "web"}}));
+    Call("POST", "/api/v1/namespaces/default/pods/" + name + "/binding", {{"target", {{"name", "node-1"}}}});
+    Call("PATCH", "/api/v1/namespaces/default/pods/" + name + "/status",
+         {{"status", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}},
+         "application/merge-patch+json");
+  };
+  run("web-1");
+  run("web-2");
+  json eviction = {{"apiVersion", "policy/v1"}, {"kind", "Eviction"}, {"metadata", {{"name", "web-1"}}},
+                   {"deleteOptions", {{"gracePeriodSeconds", 0}}}};
+  auto refused = Call("POST", "/api/v1/namespaces/default/pods/web-1/eviction", eviction);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(Body(refused)["reason"], "TooManyRequests");
+  EXPECT_EQ(Body(refused)["details"]["causes"][0]["reason"], "DisruptionBudget");
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/web-1").status, 200);
+  run("web-3");
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/web-1/eviction", eviction).status, 201);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/web-1").status, 404);
+  // Pods that are not running are evicted without consulting the budget.
+  Call("POST", "/api/v1/namespaces/default/pods", Pod("web-pending", {{"app", "web"}}));
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/web-pending/eviction", eviction).status, 201);
 }
 
 TEST_F(ApiHandlerTest, DeletingNamespaceDeletesItsObjects) {

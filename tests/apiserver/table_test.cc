@@ -275,7 +275,8 @@ const char* kNodePoolCrd = R"({"apiVersion": "apiextensions.k8s.io/v1",
         {"jsonPath": ".status.conditions[?(@.type==\"Ready\")].status", "name": "Ready",
          "type": "string"},
         {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"},
-        {"jsonPath": ".spec.weight", "name": "Weight", "priority": 1, "type": "integer"},
+        {"jsonPath": ".spec.weight", "name": "Weight", "priority": 1, "type": "integer",
+         "format": "int32"},
         {"jsonPath": ".status.resources.cpu", "name": "CPU", "priority": 1, "type": "string"},
         {"jsonPath": ".status.resources.memory", "name": "Memory", "priority": 1,
          "type": "string"}]}]}})";
@@ -305,6 +306,7 @@ TEST(TableCrd, KarpenterNodePoolColumns) {
                   {"description", table["columnDefinitions"][0]["description"]},
                   {"priority", 0}}));
   EXPECT_EQ(table["columnDefinitions"][4]["type"], "date");
+  EXPECT_EQ(table["columnDefinitions"][5]["format"], "int32");  // the CRD's format is passed on
   EXPECT_EQ(table["columnDefinitions"][1]["description"],
             "Custom resource definition column (in JSONPath format): "
             ".spec.template.spec.nodeClassRef.name");
