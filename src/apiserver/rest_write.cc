@@ -2,6 +2,7 @@
 #include <string>
 
 #include "apiserver/api_handler.h"
+#include "apiserver/protobuf_body.h"
 #include "core/label_selector.h"
 #include "core/labels.h"
 #include "core/node_selector_requirement.h"
@@ -34,7 +35,7 @@ std::string MediaType(const HttpRequest& r) {
 // CBOR and for protobuf this server cannot decode; InvalidArgument (400) for malformed bodies.
 Result<json> DecodeBody(const HttpRequest& r) {
   std::string type = MediaType(r);
-  if (type == "application/vnd.kubernetes.protobuf") return UnimplementedError("protobuf: send application/json");
+  if (type == "application/vnd.kubernetes.protobuf") return DecodeProtobufBody(r.body);
   if (type == "application/cbor") {
     return UnimplementedError("the server does not accept " + type +
                               "; send application/json");
@@ -58,12 +59,20 @@ Status Invalid(const ResourceInfo& info, const std::string& name, const std::str
 
 // Content of an object ignoring metadata and status: a change bumps metadata.generation.
 bool SpecChanged(const json& a, const json& b) {
-  json x = a, y = b;
-  for (json* j : {&x, &y}) {
-    j->erase("metadata");
-    j->erase("status");
+  // Compared member by member: copying two whole objects to drop two keys cost more than the rest
+  // of an update.
+  auto content = [](const json& j) {
+    size_t n = 0;
+    for (const auto& [key, value] : j.items()) n += key != "metadata" && key != "status";
+    return n;
+  };
+  if (content(a) != content(b)) return true;
+  for (const auto& [key, value] : a.items()) {
+    if (key == "metadata" || key == "status") continue;
+    auto other = b.find(key);
+    if (other == b.end() || *other != value) return true;
   }
-  return x != y;
+  return false;
 }
 
 json& Meta(json& obj) {
@@ -104,6 +113,7 @@ void PrepareForCreate(const ResourceInfo& info, json& obj) {
     if (!obj["spec"].contains("restartPolicy")) obj["spec"]["restartPolicy"] = "Always";
     if (!obj["spec"].contains("schedulerName")) obj["spec"]["schedulerName"] = "default-scheduler";
   }
+  if (info.group.empty() && info.kind == "Secret" && !obj.contains("type")) obj["type"] = "Opaque";
   if (info.group.empty() && info.kind == "Namespace") {
     obj["status"] = {{"phase", "Active"}};
     Meta(obj)["labels"]["kubernetes.io/metadata.name"] = object::Name(obj);
@@ -250,9 +260,10 @@ HttpResponse ApiHandler::StoredResponse(int status, const ResourceInfo& info,
 
 // Shared by update and patch: replaces the object (or its status) with `next` computed from the
 // current object, enforcing optimistic concurrency, server-owned fields and finalizers.
+// `cur` is the parsed `current`.
 static Result<Write> ReplaceObject(const ResourceInfo& info, const StoredObject& current,
-                                   json next, bool status_only, const ErrorSubject& subject) {
-  json cur = json::parse(*current.json, nullptr, false);
+                                   const json& cur, json next, bool status_only,
+                                   const ErrorSubject& subject) {
   if (!next.is_object()) return InvalidArgumentError("the object must be a JSON object");
   std::string want_rv = next.contains("metadata") && next["metadata"].contains("resourceVersion") &&
                                 next["metadata"]["resourceVersion"].is_string()
@@ -309,7 +320,7 @@ HttpResponse ApiHandler::Update(const ResourceInfo& info, const RequestInfo& ri,
                                 [&](const StoredObject* current) -> Result<Write> {
                                   if (!current) return NotFoundFor(subject);
                                   old = json::parse(*current->json, nullptr, false);
-                                  return ReplaceObject(info, *current, *body, status_only, subject);
+                                  return ReplaceObject(info, *current, old, *body, status_only, subject);
                                 });
   if (!stored.ok()) return ErrorResponse(stored.status(), subject);
   if (info.kind != "CustomResourceDefinition") return StoredResponse(200, info, *stored);
@@ -355,7 +366,7 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
       return Write{Write::Kind::kNoop, ""};
     }
     json cur = json::parse(*current->json, nullptr, false);
-    old = cur;
+    if (info.kind == "CustomResourceDefinition") old = cur;
     Result<json> next = InternalError("unreachable");
     if (type == "application/json-patch+json") {
       next = core::ApplyJsonPatch(cur, *patch);
@@ -378,7 +389,7 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
                                                schema, "Update", now);
       if (tracked.ok()) next = std::move(*tracked);
     }
-    return ReplaceObject(info, *current, std::move(*next), status_only, subject);
+    return ReplaceObject(info, *current, cur, std::move(*next), status_only, subject);
   });
   if (create) {
     auto applied = core::ServerSideApply(nullptr, *patch, manager, force, schema, now, nullptr);
@@ -457,9 +468,14 @@ Result<StoredObject> ApiHandler::DeleteKey(const ResourceInfo& info, const std::
 
 HttpResponse ApiHandler::Delete(const ResourceInfo& info, const RequestInfo& ri,
                                 const HttpRequest& request) {
-  json options = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
-  if (!options.is_object()) {
-    return ErrorResponse(InvalidArgumentError("the body of a delete must be DeleteOptions"));
+  json options = json::object();
+  if (!request.body.empty()) {
+    auto decoded = DecodeBody(request);  // JSON, YAML or protobuf DeleteOptions
+    if (!decoded.ok()) return BodyError(decoded.status());
+    if (!decoded->is_object()) {
+      return ErrorResponse(InvalidArgumentError("the body of a delete must be DeleteOptions"));
+    }
+    options = std::move(*decoded);
   }
   if (auto grace = request.Query("gracePeriodSeconds"); grace && !grace->empty()) {
     auto n = core::ParseInt64(*grace);
@@ -515,7 +531,7 @@ HttpResponse ApiHandler::DeleteCollection(const ResourceInfo& info, const Reques
 HttpResponse ApiHandler::Bind(const ResourceInfo& info, const RequestInfo& ri,
                               const HttpRequest& request) {
   auto body = DecodeBody(request);
-  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body.ok()) return BodyError(body.status());
   std::string node = body->contains("target") ? (*body)["target"].value("name", "") : "";
   ErrorSubject subject{info.group, info.resource, ri.name};
   if (node.empty()) return ErrorResponse(Invalid(info, ri.name, "target.name: Required value"));

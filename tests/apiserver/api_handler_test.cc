@@ -431,6 +431,15 @@ TEST_F(ApiHandlerTest, EvictionHonoursPodDisruptionBudget) {
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/pods/web-pending/eviction", eviction).status, 201);
 }
 
+TEST_F(ApiHandlerTest, SecretTypeDefaultsToOpaque) {
+  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}}},
+                 {"data", {{"k", "dg=="}}}};
+  EXPECT_EQ(Body(Call("POST", "/api/v1/namespaces/default/secrets", secret))["type"], "Opaque");
+  secret["metadata"]["name"] = "t";
+  secret["type"] = "kubernetes.io/tls";
+  EXPECT_EQ(Body(Call("POST", "/api/v1/namespaces/default/secrets", secret))["type"], "kubernetes.io/tls");
+}
+
 TEST_F(ApiHandlerTest, DeletingNamespaceDeletesItsObjects) {
   json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team"}}}};
   ASSERT_EQ(Call("POST", "/api/v1/namespaces", ns).status, 201);

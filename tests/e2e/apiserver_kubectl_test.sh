@@ -87,6 +87,80 @@ kubectl get ec2nodeclass gpu -o yaml | grep -A 3 capacityReservationSelectorTerm
 expect_eq "$(kubectl get nodes -l nvidia.com/gpu.present=true -o name)" "" "no GPU nodes yet"
 kubectl get daemonset -n nvidia-device-plugin | grep -q "nvidia-device-plugin-daemonset" || fail "daemonset"
 
+# kubectl's typed create commands and drain send application/vnd.kubernetes.protobuf bodies.
+# (-v=8 output goes to a file: grep -q closing the pipe early would kill kubectl mid-request.)
+kubectl create namespace team-a -v=8 >"$WORK/create-ns.log" 2>&1 || fail "create namespace"
+grep -q "Content-Type: application/vnd.kubernetes.protobuf" "$WORK/create-ns.log" \
+  || fail "create namespace sends protobuf"
+expect_eq "$(kubectl get ns team-a -o jsonpath='{.status.phase}')" "Active" "protobuf namespace"
+printf 'from a file' >"$WORK/cfg.txt"
+kubectl create configmap cfg -n team-a --from-literal=a=b --from-file="$WORK/cfg.txt" >/dev/null \
+  || fail "create configmap"
+expect_eq "$(kubectl get configmap cfg -n team-a -o jsonpath='{.data.a}/{.data.cfg\.txt}')" \
+  "b/from a file" "protobuf configmap data"
+kubectl create secret generic creds --from-literal=password='s3cr3t!' >/dev/null || fail "create secret"
+expect_eq "$(kubectl get secret creds -o jsonpath='{.data.password}')" "$(printf 's3cr3t!' | base64)" \
+  "protobuf secret data"
+kubectl create secret docker-registry regcred --docker-server=r.example.com --docker-username=u \
+  --docker-password=p >/dev/null || fail "create secret docker-registry"
+expect_eq "$(kubectl get secret regcred -o jsonpath='{.type}')" "kubernetes.io/dockerconfigjson" \
+  "protobuf docker-registry secret"
+kubectl create deployment web2 --image=nginx --port=80 --replicas=2 >/dev/null || fail "create deployment"
+expect_eq "$(kubectl get deploy web2 -o jsonpath='{.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.replicas}')" \
+  "80/2" "protobuf deployment port and replicas"
+kubectl create deployment idle --image=busybox --replicas=0 -- sleep 3600 >/dev/null \
+  || fail "create deployment with a command"
+expect_eq "$(kubectl get deploy idle -o jsonpath='{.spec.replicas}/{.spec.template.spec.containers[0].command}')" \
+  '0/["sleep","3600"]' "protobuf deployment replicas 0 and command"
+kubectl create serviceaccount robot >/dev/null || fail "create serviceaccount"
+expect_eq "$(kubectl get serviceaccount robot -o name)" "serviceaccount/robot" "protobuf serviceaccount"
+kubectl create service clusterip web2 --tcp=80:8080 >/dev/null || fail "create service clusterip"
+expect_eq "$(kubectl get service web2 -o jsonpath='{.spec.type}/{.spec.ports[0].port}/{.spec.ports[0].targetPort}/{.spec.selector.app}')" \
+  "ClusterIP/80/8080/web2" "protobuf service"
+kubectl create clusterrole pod-reader --verb=get,list --resource=pods >/dev/null || fail "create clusterrole"
+expect_eq "$(kubectl get clusterrole pod-reader -o jsonpath='{.rules[0].verbs}/{.rules[0].resources}')" \
+  '["get","list"]/["pods"]' "protobuf clusterrole"
+kubectl create rolebinding read-pods --clusterrole=pod-reader --serviceaccount=default:robot >/dev/null \
+  || fail "create rolebinding"
+expect_eq "$(kubectl get rolebinding read-pods -o jsonpath='{.roleRef.kind}/{.roleRef.name}/{.subjects[0].kind}/{.subjects[0].namespace}/{.subjects[0].name}')" \
+  "ClusterRole/pod-reader/ServiceAccount/default/robot" "protobuf rolebinding"
+kubectl create pdb web2 --selector=app=web2 --min-available=50% >/dev/null || fail "create pdb"
+expect_eq "$(kubectl get pdb web2 -o jsonpath='{.spec.minAvailable}/{.spec.selector.matchLabels.app}')" \
+  "50%/web2" "protobuf pdb"
+kubectl create -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Node
+metadata: {name: drain-me}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-drain-me}
+spec: {nodeName: drain-me, containers: [{name: c, image: busybox}]}
+YAML
+kubectl drain drain-me --force --grace-period=0 --timeout=30s >"$WORK/drain.log" 2>&1 \
+  || { cat "$WORK/drain.log"; fail "drain"; }
+grep -q "pod/on-drain-me evicted" "$WORK/drain.log" || fail "drain evicts with a protobuf Eviction"
+grep -q 'NotFound' <<<"$(kubectl get pod on-drain-me 2>&1 || true)" || fail "drained pod is gone"
+
+# Aggregated discovery: a cold kubectl learns every resource from GET /api and GET /apis alone.
+KUBECACHEDIR=$WORK/cold-cache kubectl api-resources -v=6 >"$WORK/discovery.log" 2>&1 || fail "api-resources"
+expect_eq "$(grep -c 'GET https' "$WORK/discovery.log")" "2" "discovery requests (aggregated)"
+grep -q 'nodepools .*karpenter.sh/v1' <(KUBECACHEDIR=$WORK/cold-cache kubectl api-resources) \
+  || fail "CRD kinds in aggregated discovery"
+
+# Graceful deletion: a pod bound to a node waits for its kubelet; --force --grace-period=0 ends it.
+kubectl create -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: graceful}
+spec: {nodeName: drain-me, terminationGracePeriodSeconds: 45, containers: [{name: c, image: busybox}]}
+YAML
+kubectl delete pod graceful --wait=false >/dev/null || fail "graceful delete"
+expect_eq "$(kubectl get pod graceful -o jsonpath='{.metadata.deletionGracePeriodSeconds}')" "45" \
+  "terminating pod keeps its grace period"
+kubectl delete pod graceful --force --grace-period=0 >/dev/null 2>&1 || fail "forced delete"
+grep -q 'NotFound' <<<"$(kubectl get pod graceful 2>&1 || true)" || fail "forced delete removes the pod"
+
 # Anonymous requests are refused; health checks are public.
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" "$API_URL/api/v1/pods")
 expect_eq "$code" "401" "anonymous request"
