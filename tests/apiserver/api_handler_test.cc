@@ -306,6 +306,15 @@ TEST_F(ApiHandlerTest, DiscoveryListsBuiltinsAndSubresources) {
   EXPECT_TRUE(pods);
   EXPECT_TRUE(pods_status);
   EXPECT_EQ(Body(Call("GET", "/apis"))["kind"], "APIGroupList");
+  // Workload and cluster kinds manifests for inference stacks use.
+  for (const char* path : {"/apis/apps/v1/namespaces/default/statefulsets", "/apis/batch/v1/namespaces/default/jobs",
+                           "/apis/node.k8s.io/v1/runtimeclasses", "/apis/scheduling.k8s.io/v1/priorityclasses",
+                           "/api/v1/namespaces/default/persistentvolumeclaims"}) {
+    EXPECT_EQ(Call("GET", path).status, 200) << path;
+  }
+  json rc = {{"apiVersion", "node.k8s.io/v1"}, {"kind", "RuntimeClass"}, {"metadata", {{"name", "nvidia"}}},
+             {"handler", "nvidia"}};
+  EXPECT_EQ(Call("POST", "/apis/node.k8s.io/v1/runtimeclasses", rc).status, 201);
   EXPECT_EQ(Body(Call("GET", "/version"))["major"], "1");
   EXPECT_TRUE(Body(Call("GET", "/openapi/v3"))["paths"].contains("apis/apps/v1"));
 }
