@@ -68,7 +68,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, core
   GF_ASSIGN_OR_RETURN(
       server->http_,
       HttpServer::Start(
-          http_options, [handler](HttpRequest& r) { return handler->Handle(r); },
+          http_options,
+          [handler, intercept = options.intercept](HttpRequest& r) {
+            if (intercept) {
+              if (auto injected = intercept(r)) return std::move(*injected);
+            }
+            return handler->Handle(r);
+          },
           [auth](const HttpRequest& r, X509* peer) -> Result<std::string> {
             auto user = auth->Authenticate(r.Header("authorization"), peer);
             if (user.ok()) return user->name;

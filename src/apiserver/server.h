@@ -5,11 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
+#include "apiserver/http.h"
 #include "core/status.h"
 
 namespace gpufleet::apiserver {
@@ -30,6 +33,9 @@ class ApiServer {
     std::string context_name = "gpufleet";
     std::vector<std::string> extra_dns_names;
     bool durable = true;                // fsync every commit (false only for benchmarks)
+    // Tests only: sees every authenticated request first and may answer it instead of the
+    // server (fault injection: 429s, 500s, slow or cut responses). Must be thread-safe.
+    std::function<std::optional<HttpResponse>(const HttpRequest&)> intercept;
   };
 
   // Opens the store, loads or creates the PKI and tokens, binds, and writes
