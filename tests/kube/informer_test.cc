@@ -1,0 +1,200 @@
+// Informers against the embedded API server with faults injected: dropped watches, 410 Expired,
+// 500s on lists and watches. Each test waits (in real time, generously bounded) for the cache to
+// converge to the server's state; nothing asserts how fast.
+#include "kube/informer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "apiserver/server.h"
+#include "kube/kubeconfig.h"
+#include "testing/status_matchers.h"
+
+namespace gpufleet::kube {
+namespace {
+
+using json = nlohmann::json;
+
+const Gvr kPods{"", "v1", "pods", true};
+
+// Backoff sleeps return at once (the tests are about convergence, not waiting).
+class NoWaitClock final : public core::Clock {
+ public:
+  core::TimePoint Now() const override { return core::RealClock().Now(); }
+  bool SleepUntil(core::TimePoint, std::stop_token stop) override { return !stop.stop_requested(); }
+};
+
+class InformerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = std::filesystem::path(::testing::TempDir()) /
+               ("informer_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir);
+    apiserver::ApiServer::Options o;
+    o.data_dir = dir;
+    o.listen = "127.0.0.1:0";
+    o.durable = false;
+    o.intercept = [this](const apiserver::HttpRequest& r) -> std::optional<apiserver::HttpResponse> {
+      const bool watch = r.QueryFlag("watch");
+      if (watch && expire_watches_) {
+        apiserver::HttpResponse expired;
+        expired.stream = [](apiserver::StreamIo& io) {
+          io.write(R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","reason":"Expired","code":410,"message":"too old"}})"
+                   "\n");
+        };
+        return expired;
+      }
+      if (watch && drop_watches_ > 0) {
+        --drop_watches_;
+        apiserver::HttpResponse dropped;  // the connection's stream ends with no events
+        dropped.stream = [](apiserver::StreamIo&) {};
+        return dropped;
+      }
+      if (r.method == "GET" && fail_requests_ > 0) {  // only reads: the informer's lists and watches
+        --fail_requests_;
+        apiserver::HttpResponse failed;
+        failed.status = 500;
+        failed.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"InternalError","code":500})";
+        return failed;
+      }
+      return std::nullopt;
+    };
+    auto server = apiserver::ApiServer::Start(o, core::RealClock());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
+    ASSERT_TRUE(config.ok()) << config.status();
+    auto transport = Transport::Create(*config, {.max_retries = 0}, clock_);
+    ASSERT_TRUE(transport.ok()) << transport.status();
+    transport_ = std::move(transport).value();
+    client_ = std::make_unique<Client>(*transport_);
+  }
+  void TearDown() override {
+    if (runner_.joinable()) {
+      runner_.request_stop();
+      server_->Stop();  // ends the informer's open watch
+      runner_.join();
+    } else {
+      server_->Stop();
+    }
+  }
+
+  void Start(Informer& informer) {
+    runner_ = std::jthread([&informer](std::stop_token stop) { informer.Run(stop); });
+    ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(20)));
+  }
+  static json Pod(const std::string& name, const std::string& node = "") {
+    json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}}},
+                {"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}};
+    if (!node.empty()) pod["spec"]["nodeName"] = node;
+    return pod;
+  }
+  // The names in the cache equal the server's, within 20 s.
+  ::testing::AssertionResult Converges(const Informer& informer) {
+    std::set<std::string> server, cache;
+    for (int i = 0; i < 400; ++i) {
+      auto list = client_->ListAll(kPods, "default", {});
+      if (!list.ok()) {  // an injected failure hit this read: look again
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      server.clear();
+      cache.clear();
+      for (const auto& item : (*list)["items"]) server.insert(item["metadata"]["name"].get<std::string>() + "@" + item["metadata"]["resourceVersion"].get<std::string>());
+      for (const auto& obj : informer.List()) cache.insert((*obj)["metadata"]["name"].get<std::string>() + "@" + (*obj)["metadata"]["resourceVersion"].get<std::string>());
+      if (server == cache) return ::testing::AssertionSuccess();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return ::testing::AssertionFailure() << "cache never matched the server: " << cache.size() << " vs " << server.size();
+  }
+
+  NoWaitClock clock_;
+  std::atomic<bool> expire_watches_{false};
+  std::atomic<int> drop_watches_{0};
+  std::atomic<int> fail_requests_{0};
+  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Client> client_;
+  std::jthread runner_;
+};
+
+TEST_F(InformerTest, SyncsThenFollowsAddsUpdatesAndDeletes) {
+  for (const char* name : {"a", "b", "c"}) GF_ASSERT_OK(client_->Create(kPods, "default", Pod(name)).status());
+  Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  informer.AddEventHandler({.on_add = [&](const ObjectPtr&) { ++adds; },
+                            .on_update = [&](const ObjectPtr&, const ObjectPtr&) { ++updates; },
+                            .on_delete = [&](const ObjectPtr&) { ++deletes; }});
+  Start(informer);
+  EXPECT_EQ(informer.List().size(), 3u);
+  EXPECT_EQ(adds, 3);
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("d")).status());
+  GF_ASSERT_OK(client_->Patch(kPods, "default", "a", PatchType::kMerge, {{"metadata", {{"labels", {{"x", "1"}}}}}}).status());
+  GF_ASSERT_OK(client_->Delete(kPods, "default", "b").status());
+  EXPECT_TRUE(Converges(informer));
+  EXPECT_EQ(adds, 4);
+  EXPECT_EQ(updates, 1);
+  EXPECT_EQ(deletes, 1);
+  ASSERT_NE(informer.Get("default/a"), nullptr);
+  EXPECT_EQ((*informer.Get("default/a"))["metadata"]["labels"]["x"], "1");
+  EXPECT_EQ(informer.Get("default/b"), nullptr);
+  EXPECT_EQ(informer.ListCount(), 1);  // no relist was needed
+}
+
+TEST_F(InformerTest, IndexesFollowChanges) {
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("p1", "node-1")).status());
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("p2", "node-1")).status());
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("p3", "node-2")).status());
+  Informer informer(*client_, {.gvr = kPods}, clock_);  // all namespaces
+  informer.AddIndex("node", [](const json& pod) -> std::vector<std::string> {
+    std::string node = pod["spec"].value("nodeName", "");
+    if (node.empty()) return {};
+    return {node};
+  });
+  Start(informer);
+  EXPECT_EQ(informer.ByIndex("node", "node-1").size(), 2u);
+  EXPECT_EQ(informer.ByIndex(Informer::kByNamespace, "default").size(), 3u);
+  GF_ASSERT_OK(client_->Delete(kPods, "default", "p1", {.grace_period_seconds = 0}).status());
+  EXPECT_TRUE(Converges(informer));
+  EXPECT_EQ(informer.ByIndex("node", "node-1").size(), 1u);
+  EXPECT_EQ(informer.ByIndex("node", "node-2").size(), 1u);
+}
+
+TEST_F(InformerTest, RelistsAfterExpiredAndReportsWhatItMissed) {
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("keep")).status());
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("gone")).status());
+  Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
+  std::atomic<int> deletes{0};
+  informer.AddEventHandler({.on_delete = [&](const ObjectPtr& last) {
+    if ((*last)["metadata"]["name"] == "gone") ++deletes;
+  }});
+  expire_watches_ = true;  // every watch is told its version is too old: only relists see changes
+  Start(informer);
+  GF_ASSERT_OK(client_->Delete(kPods, "default", "gone").status());
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("new")).status());
+  EXPECT_TRUE(Converges(informer));
+  expire_watches_ = false;
+  EXPECT_GE(informer.ListCount(), 2);
+  EXPECT_EQ(deletes, 1);  // the relist noticed the object missing from the list
+}
+
+TEST_F(InformerTest, SurvivesDroppedWatchesAndServerErrors) {
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("x")).status());
+  fail_requests_ = 3;  // the first list fails three times
+  drop_watches_ = 5;   // then five watches end at once with nothing
+  Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
+  Start(informer);
+  for (int i = 0; i < 5; ++i) {
+    GF_ASSERT_OK(client_->Create(kPods, "default", Pod("later-" + std::to_string(i))).status());
+  }
+  fail_requests_ = 2;  // reads fail again; the informer backs off and resumes from its version
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("after-errors")).status());
+  EXPECT_TRUE(Converges(informer));
+}
+
+}  // namespace
+}  // namespace gpufleet::kube
