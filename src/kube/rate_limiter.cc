@@ -32,6 +32,12 @@ bool TokenBucket::Wait(std::stop_token stop) {
   return clock_.SleepUntil(at, stop);
 }
 
+core::Duration TokenBucket::ReserveDelay() {
+  if (qps_ <= 0) return core::Duration::zero();
+  core::TimePoint now = clock_.Now();
+  return std::max(core::Duration::zero(), Reserve() - now);
+}
+
 bool TokenBucket::TryTake() {
   if (qps_ <= 0) return true;
   std::lock_guard lock(mu_);

@@ -20,6 +20,8 @@ class TokenBucket {
   bool Wait(std::stop_token stop = {});
   // Takes a token only if one is available now.
   bool TryTake();
+  // Reserves a token and returns how long until it may be used (zero if available now).
+  core::Duration ReserveDelay();
 
  private:
   void Refill(core::TimePoint now) GF_REQUIRES(mu_);
