@@ -9,6 +9,7 @@
 #include "cli/version_command.h"
 #include "core/commands.h"
 #include "core/log.h"
+#include "kube/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   gpufleet::cli::AddVersionCommand(app);
   gpufleet::core::AddCommands(app);
   gpufleet::apiserver::AddCommands(app);
+  gpufleet::kube::AddCommands(app);
 
   try {
     app.parse(argc, argv);
