@@ -142,6 +142,15 @@ kubectl drain drain-me --force --grace-period=0 --timeout=30s >"$WORK/drain.log"
 grep -q "pod/on-drain-me evicted" "$WORK/drain.log" || fail "drain evicts with a protobuf Eviction"
 grep -q 'NotFound' <<<"$(kubectl get pod on-drain-me 2>&1 || true)" || fail "drained pod is gone"
 
+# describe and logs (the seed's `kubectl logs nvidia-smi`): a pending pod's logs are refused as
+# kube-apiserver refuses them; a finished pod's logs are served (empty until a node writes them).
+kubectl run nvidia-smi --image=nvidia/cuda:12.4.1-base-ubuntu22.04 --restart=Never >/dev/null || fail "kubectl run"
+kubectl describe pod nvidia-smi | grep -q "^Status: *Pending" || fail "describe pod"
+grep -q "is waiting to start: ContainerCreating" <<<"$(kubectl logs nvidia-smi 2>&1 || true)" \
+  || fail "logs of a pending pod"
+kubectl patch pod nvidia-smi --subresource=status --type=merge -p '{"status":{"phase":"Succeeded"}}' >/dev/null
+kubectl logs nvidia-smi >/dev/null || fail "logs of a finished pod"
+
 # Aggregated discovery: a cold kubectl learns every resource from GET /api and GET /apis alone.
 KUBECACHEDIR=$WORK/cold-cache kubectl api-resources -v=6 >"$WORK/discovery.log" 2>&1 || fail "api-resources"
 expect_eq "$(grep -c 'GET https' "$WORK/discovery.log")" "2" "discovery requests (aggregated)"
