@@ -1,6 +1,7 @@
 #include "kube/client.h"
 
 #include <cctype>
+#include <random>
 
 namespace gpufleet::kube {
 namespace {
@@ -87,6 +88,19 @@ std::string QueryEscape(std::string_view value) {
     }
   }
   return out;
+}
+
+Status RetryOnConflict(core::Clock& clock, const std::function<Status()>& attempt, int steps) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(1.0, 1.1);
+  std::chrono::duration<double, std::milli> wait(10);
+  Status s = attempt();
+  for (int i = 1; i < steps && s.code() == StatusCode::kAborted; ++i) {
+    clock.SleepFor(std::chrono::duration_cast<core::Duration>(wait * jitter(rng)));
+    wait *= 2;
+    s = attempt();
+  }
+  return s;
 }
 
 Status StatusFromResponse(const Response& response) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "kube/transport.h"
 
@@ -108,6 +109,11 @@ class Client {
   Result<nlohmann::json> Call(Request request);
   Transport& transport_;
 };
+
+// client-go's retry.RetryOnConflict: runs `attempt` (which should GET, modify and UPDATE) again
+// while it fails with kAborted (409 Conflict), up to `steps` times, waiting 10 ms, 20 ms, ...
+// (DefaultRetry: 5 steps, 10 ms doubling, 10 % jitter) on `clock`. Other results end it.
+Status RetryOnConflict(core::Clock& clock, const std::function<Status()>& attempt, int steps = 5);
 
 // The Status a non-2xx answer stands for (see the table above).
 Status StatusFromResponse(const Response& response);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -165,6 +166,39 @@ TEST_F(ClientTest, ExpiredWatchTellsTheCallerToRelist) {
   auto s = client_->Watch(kConfigMaps, "default", {.resource_version = "1"}, [](WatchEvent&) { return true; });
   EXPECT_THAT(s, StatusIs(StatusCode::kOutOfRange));
   EXPECT_NE(s.message().find("too old resource version"), std::string::npos);
+}
+
+TEST_F(ClientTest, RetryOnConflictRereadsAndWins) {
+  GF_ASSERT_OK(client_->Create(kConfigMaps, "default", ConfigMap("r")).status());
+  GF_ASSERT_OK_AND_ASSIGN(json stale, client_->Get(kConfigMaps, "default", "r"));
+  std::atomic<int> attempts{0};
+  core::FakeClock clock;
+  std::thread advance([&] {  // the retry waits on the fake clock
+    while (attempts < 2) {
+      if (clock.Waiters() > 0) clock.Advance(std::chrono::milliseconds(100));
+      std::this_thread::yield();
+    }
+  });
+  Status s = RetryOnConflict(clock, [&]() -> Status {
+    ++attempts;
+    json obj = attempts == 1 ? stale : client_->Get(kConfigMaps, "default", "r").value();
+    if (attempts == 1) {  // someone else writes between our read and our update
+      GF_RETURN_IF_ERROR(client_->Patch(kConfigMaps, "default", "r", PatchType::kMerge,
+                                        {{"data", {{"other", "1"}}}}).status());
+    }
+    obj["data"]["mine"] = "1";
+    return client_->Update(kConfigMaps, "default", obj).status();
+  });
+  advance.join();
+  GF_ASSERT_OK(s);
+  EXPECT_EQ(attempts, 2);
+  GF_ASSERT_OK_AND_ASSIGN(json final, client_->Get(kConfigMaps, "default", "r"));
+  EXPECT_EQ(final["data"]["other"], "1");  // the other writer's change survived
+  EXPECT_EQ(final["data"]["mine"], "1");
+  // Other errors end it at once.
+  int calls = 0;
+  EXPECT_THAT(RetryOnConflict(clock, [&] { ++calls; return NotFoundError("x"); }), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(ClientPath, BuildsKubernetesPaths) {
