@@ -27,6 +27,10 @@ Informer::Informer(Client& client, InformerOptions options, core::Clock& clock)
   };
 }
 
+void StripManagedFields(json& obj) {
+  if (obj.contains("metadata") && obj["metadata"].is_object()) obj["metadata"].erase("managedFields");
+}
+
 std::string Informer::KeyOf(const json& obj) {
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) return "";
   std::string ns = obj["metadata"].value("namespace", "");
@@ -141,6 +145,7 @@ Status Informer::ListAndReplace(bool first) {
   GF_ASSIGN_OR_RETURN(json list, client_.ListAll(options_.gvr, options_.ns, o));
   std::map<std::string, ObjectPtr> fresh;
   for (auto& item : list["items"]) {
+    if (options_.transform) options_.transform(item);
     auto obj = std::make_shared<const json>(std::move(item));
     fresh[KeyOf(*obj)] = std::move(obj);
   }
@@ -181,6 +186,7 @@ Status Informer::WatchOnce(std::stop_token stop) {
                  .timeout_seconds = std::max<int64_t>(1, timeout(rng))};
   return client_.Watch(options_.gvr, options_.ns, o, [&](WatchEvent& e) {
     std::string rv = Rv(e.object);
+    if (options_.transform && e.type != "BOOKMARK") options_.transform(e.object);
     if (e.type == "ADDED" || e.type == "MODIFIED") {
       Upsert(std::make_shared<const json>(std::move(e.object)));
     } else if (e.type == "DELETED") {

@@ -47,11 +47,17 @@ struct InformerOptions {
   std::string label_selector;
   std::string field_selector;
   int64_t page_size = 500;
+  // Applied to every object before it is cached (client-go's SetTransform): drop what the
+  // controller never reads, such as metadata.managedFields, to keep the cache small.
+  std::function<void(nlohmann::json& obj)> transform;
   std::chrono::seconds min_watch_timeout{300};  // a watch lasts a random time in [min, 2×min)
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   std::chrono::seconds backoff_reset{120};      // healthy this long: the backoff starts over
 };
+
+// A transform for InformerOptions: removes metadata.managedFields (often a third of an object).
+void StripManagedFields(nlohmann::json& obj);
 
 class Informer {
  public:

@@ -145,6 +145,22 @@ TEST_F(InformerTest, SyncsThenFollowsAddsUpdatesAndDeletes) {
   EXPECT_EQ(informer.ListCount(), 1);  // no relist was needed
 }
 
+TEST_F(InformerTest, TransformRunsBeforeCaching) {
+  GF_ASSERT_OK(client_->Patch(kPods, "default", "t", PatchType::kApply, Pod("t"), {.field_manager = "test"}).status());
+  GF_ASSERT_OK_AND_ASSIGN(json stored, client_->Get(kPods, "default", "t"));
+  ASSERT_TRUE(stored["metadata"].contains("managedFields"));
+  Informer informer(*client_, {.gvr = kPods, .ns = "default", .transform = StripManagedFields}, clock_);
+  Start(informer);
+  ASSERT_NE(informer.Get("default/t"), nullptr);
+  EXPECT_FALSE((*informer.Get("default/t"))["metadata"].contains("managedFields"));
+  json labelled = Pod("t");
+  labelled["metadata"]["labels"] = {{"seen", "yes"}};
+  GF_ASSERT_OK(client_->Patch(kPods, "default", "t", PatchType::kApply, labelled, {.field_manager = "test"}).status());
+  ASSERT_TRUE(Converges(informer));
+  EXPECT_EQ((*informer.Get("default/t"))["metadata"]["labels"]["seen"], "yes");
+  EXPECT_FALSE((*informer.Get("default/t"))["metadata"].contains("managedFields"));
+}
+
 TEST_F(InformerTest, IndexesFollowChanges) {
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("p1", "node-1")).status());
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("p2", "node-1")).status());
