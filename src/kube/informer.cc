@@ -94,9 +94,9 @@ void Informer::IndexLocked(const std::string& key, const json& obj, bool add) {
     for (const auto& value : func(obj)) {
       auto& keys = indexes_[name][value];
       if (add) {
-        keys.push_back(key);
+        keys.insert(key);
       } else {
-        std::erase(keys, key);
+        keys.erase(key);
         if (keys.empty()) indexes_[name].erase(value);
       }
     }

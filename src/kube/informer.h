@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <stop_token>
 #include <string>
@@ -102,8 +103,9 @@ class Informer {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, ObjectPtr> items_;
-  // index name -> value -> keys
-  std::map<std::string, std::map<std::string, std::vector<std::string>>> indexes_;
+  // index name -> value -> keys (a set: an update must not scan every key under a value, such
+  // as all 100k pods of one namespace)
+  std::map<std::string, std::map<std::string, std::set<std::string>>> indexes_;
   std::string resource_version_;
   bool synced_ = false;
   int lists_ = 0;
