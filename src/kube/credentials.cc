@@ -21,7 +21,7 @@ class StaticCredentialSource final : public CredentialSource {
  public:
   explicit StaticCredentialSource(Credentials credentials) : credentials_(std::move(credentials)) {}
   Result<Credentials> Current() override { return credentials_; }
-  void OnUnauthorized() override {}
+  void OnUnauthorized(const Credentials&) override {}
 
  private:
   const Credentials credentials_;
@@ -61,9 +61,11 @@ class TokenFileCredentialSource final : public CredentialSource {
     return read.status();
   }
 
-  void OnUnauthorized() override {
+  void OnUnauthorized(const Credentials& rejected) override {
     std::lock_guard<std::mutex> lock(mu_);
-    stale_ = true;  // the token may have rotated since the last read
+    // The token may have rotated since the last read; a rejection of an older token is news
+    // already acted on.
+    if (rejected.bearer_token == token_) stale_ = true;
   }
 
  private:

@@ -22,7 +22,7 @@ struct Credentials {
   friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
-// Thread-safe. Current() is called before every request; OnUnauthorized() after a 401 (the
+// Thread-safe. Current() is called before every request; OnUnauthorized(rejected) after a 401 (the
 // transport then retries once).
 class CredentialSource {
  public:
@@ -34,7 +34,10 @@ class CredentialSource {
   virtual Result<Credentials> Current() = 0;
   // The server rejected the last credentials: the next Current() re-reads the token file or
   // re-runs the exec plugin. Idempotent; static credentials ignore it.
-  virtual void OnUnauthorized() = 0;
+  // `rejected` is what the failed request carried: only a source still handing out exactly
+  // that refreshes, so a burst of 401s from requests sent with the same stale token causes one
+  // refresh (one exec plugin run), not one per request (client-go compares the same way).
+  virtual void OnUnauthorized(const Credentials& rejected) = 0;
 };
 
 struct CredentialSourceOptions {
@@ -47,7 +50,7 @@ struct CredentialSourceOptions {
 
 // Builds the right source for `config`, following client-go's precedence:
 //   - token_file set: the file's (trimmed) content, re-read when older than
-//     options.token_file_refresh or after OnUnauthorized(); while it cannot be read, the last
+//     options.token_file_refresh or after OnUnauthorized() for the current token; while it cannot be read, the last
 //     content read, else config.token;
 //   - else token and/or client certificate: static;
 //   - else exec: the plugin (kube/exec_plugin.h), cached until its expirationTimestamp;

@@ -68,9 +68,9 @@ class ExecCredentialSource final : public CredentialSource {
     return *cached_;
   }
 
-  void OnUnauthorized() override {
+  void OnUnauthorized(const Credentials& rejected) override {
     std::lock_guard<std::mutex> lock(mu_);
-    cached_.reset();
+    if (cached_.has_value() && *cached_ == rejected) cached_.reset();
   }
 
  private:

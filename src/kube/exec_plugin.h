@@ -45,7 +45,7 @@ Result<ExecCredentialResponse> ParseExecCredential(std::string_view stdout_data,
 
 // A CredentialSource running `config.exec` (REQUIRES: set). Current() returns the cached
 // credentials until clock.Now() is past their expirationTimestamp or OnUnauthorized() was
-// called, then runs the plugin again; concurrent callers wait for one run. A failed run caches
+// called with exactly them, then runs the plugin again; concurrent callers wait for one run. A failed run caches
 // nothing. Current()'s errors, each naming the command:
 //   kFailedPrecondition  command not found or not executable (with the install hint);
 //                        interactiveMode Always.

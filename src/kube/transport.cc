@@ -240,7 +240,7 @@ Result<Response> Transport::Run(const Request& request,
       result->attempts = attempts;
       if (result->status == 401 && credentials_ && !reauthenticated) {
         reauthenticated = true;  // a rotated token or expired exec credential: refresh once
-        credentials_->OnUnauthorized();
+        credentials_->OnUnauthorized(creds);
         --retry;
         continue;
       }

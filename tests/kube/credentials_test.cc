@@ -107,7 +107,7 @@ TEST_F(CredentialsTest, StaticTokenAndCertificate) {
   auto source = Make(config);
   GF_ASSERT_OK_AND_ASSIGN(Credentials c, source->Current());
   EXPECT_EQ(c, (Credentials{"static", "CERT", "KEY"}));
-  source->OnUnauthorized();
+  source->OnUnauthorized(c);
   EXPECT_EQ(Token(*source), "static");
 }
 
@@ -145,7 +145,11 @@ TEST_F(CredentialsTest, TokenFileIsReReadAfterUnauthorized) {
   EXPECT_EQ(Token(*source), "token-1");
   Write(dir_ / "token", "token-2");
   EXPECT_EQ(Token(*source), "token-1");
-  source->OnUnauthorized();
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
+  EXPECT_EQ(Token(*source), "token-2");
+  // A late 401 for the token already replaced does not force another read.
+  Write(dir_ / "token", "token-3");
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
   EXPECT_EQ(Token(*source), "token-2");
 }
 
@@ -201,8 +205,13 @@ TEST_F(CredentialsTest, ExecIsReRunAfterUnauthorized) {
   config.exec->env = {{"FAKE_PLUGIN_EXPIRY", "2026-01-01T01:00:00Z"}};
   auto source = Make(config);
   EXPECT_EQ(Token(*source), "token-1");
-  source->OnUnauthorized();
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
   EXPECT_EQ(Token(*source), "token-2");
+  EXPECT_EQ(Token(*source), "token-2");
+  EXPECT_EQ(Runs(), 2);
+  // Other requests that were sent with token-1 fail late: the plugin does not run again.
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
   EXPECT_EQ(Token(*source), "token-2");
   EXPECT_EQ(Runs(), 2);
 }
@@ -212,7 +221,7 @@ TEST_F(CredentialsTest, ExecWithoutExpiryIsCachedUntilUnauthorized) {
   EXPECT_EQ(Token(*source), "token-1");
   clock_.Advance(24h * 365);
   EXPECT_EQ(Token(*source), "token-1");
-  source->OnUnauthorized();
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});
   EXPECT_EQ(Token(*source), "token-2");
 }
 
@@ -346,7 +355,7 @@ TEST_F(CredentialsTest, ConcurrentCallersRunThePluginOnce) {
   };
   EXPECT_EQ(race(), std::make_pair(std::string("token-1"), std::string("token-1")));
   EXPECT_EQ(Runs(), 1);
-  source->OnUnauthorized();  // the next pair of callers share one new run
+  source->OnUnauthorized(Credentials{.bearer_token = "token-1"});  // the next pair share one new run
   EXPECT_EQ(race(), std::make_pair(std::string("token-2"), std::string("token-2")));
   EXPECT_EQ(Runs(), 2);
 }

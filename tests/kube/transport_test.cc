@@ -189,7 +189,7 @@ class SwappingCredentials final : public CredentialSource {
     std::lock_guard lock(mu_);
     return Credentials{.bearer_token = refreshed_ ? good_ : "expired-token"};
   }
-  void OnUnauthorized() override {
+  void OnUnauthorized(const Credentials&) override {
     std::lock_guard lock(mu_);
     ++refreshes_;
     refreshed_ = true;
