@@ -212,5 +212,31 @@ TEST_F(InformerTest, SurvivesDroppedWatchesAndServerErrors) {
   EXPECT_TRUE(Converges(informer));
 }
 
+TEST_F(InformerTest, ConvergesAcrossAServerRestart) {
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("before")).status());
+  Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
+  std::atomic<int> deletes{0};
+  informer.AddEventHandler({.on_delete = [&](const ObjectPtr&) { ++deletes; }});
+  Start(informer);
+  // Restart on the same address and data: the watch drops and the informer resumes from its
+  // resourceVersion (the new server accepts the current version; an older one would get 410
+  // and a relist, which RelistsAfterExpiredAndReportsWhatItMissed covers).
+  const std::string listen = "127.0.0.1:" + std::to_string(server_->port());
+  const auto data_dir = server_->kubeconfig_path().parent_path();
+  server_->Stop();
+  server_.reset();
+  apiserver::ApiServer::Options o;
+  o.data_dir = data_dir;
+  o.listen = listen;
+  o.durable = false;
+  auto restarted = apiserver::ApiServer::Start(o, core::RealClock());
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  server_ = std::move(restarted).value();
+  GF_ASSERT_OK(client_->Delete(kPods, "default", "before").status());
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("after")).status());
+  EXPECT_TRUE(Converges(informer));
+  EXPECT_EQ(deletes, 1);
+}
+
 }  // namespace
 }  // namespace gpufleet::kube
