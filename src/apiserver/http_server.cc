@@ -96,6 +96,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Ha
     if (ec) return InvalidArgumentError("client CA: " + ec.message());
     // Ask for a client certificate but accept connections without one (bearer tokens).
     impl.tls.set_verify_mode(ssl::verify_peer);
+    // With client certificates requested, OpenSSL refuses to resume a TLS session (sending an
+    // "internal error" alert) unless the context has a session id context; clients that resume
+    // sessions on a new connection (libcurl does) then failed intermittently.
+    static constexpr unsigned char kSessionContext[] = "gpufleet-apiserver";
+    SSL_CTX_set_session_id_context(impl.tls.native_handle(), kSessionContext, sizeof(kSessionContext) - 1);
   }
   GF_ASSIGN_OR_RETURN(auto addr, ParseListen(options.listen));
   tcp::endpoint endpoint(addr.first, addr.second);

@@ -156,17 +156,19 @@ Result<json> Client::ListAll(const Gvr& gvr, std::string_view ns, ListOptions op
     if (!page.contains("items") || !page["items"].is_array()) {
       return InternalError(Path(gvr, ns) + ": the list has no items array");
     }
+    const json* meta = page.contains("metadata") && page["metadata"].is_object() ? &page["metadata"] : nullptr;
+    std::string next = meta ? meta->value("continue", "") : "";
     if (all.is_null()) {
       all = page;
     } else {
       for (auto& item : page["items"]) all["items"].push_back(std::move(item));
-      all["metadata"] = page["metadata"];
+      if (meta) all["metadata"] = *meta;
     }
-    std::string next = page["metadata"].value("continue", "");
     if (next.empty()) break;
     options.continue_token = next;
     options.resource_version.clear();  // the token carries the version
   }
+  if (!all.contains("metadata") || !all["metadata"].is_object()) all["metadata"] = json::object();
   all["metadata"].erase("continue");
   return all;
 }

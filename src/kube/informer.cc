@@ -165,7 +165,7 @@ Status Informer::ListAndReplace(bool first) {
   }
   {
     std::unique_lock lock(mu_);
-    resource_version_ = list["metadata"].value("resourceVersion", "");
+    resource_version_ = list["metadata"].is_object() ? list["metadata"].value("resourceVersion", "") : "";
     ++lists_;
     synced_ = true;
     need_relist_ = false;

@@ -279,10 +279,12 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  curl_blob ca{const_cast<char*>(config_.ca_pem.data()), config_.ca_pem.size(), CURL_BLOB_NOCOPY};
+  // Blobs are copied: curl keeps a connection's TLS settings with the pooled connection and
+  // compares them when it considers reusing it, long after this request's credentials are gone.
+  curl_blob ca{const_cast<char*>(config_.ca_pem.data()), config_.ca_pem.size(), CURL_BLOB_COPY};
   if (!config_.ca_pem.empty()) curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
-  curl_blob cert{const_cast<char*>(creds.client_cert_pem.data()), creds.client_cert_pem.size(), CURL_BLOB_NOCOPY};
-  curl_blob key{const_cast<char*>(creds.client_key_pem.data()), creds.client_key_pem.size(), CURL_BLOB_NOCOPY};
+  curl_blob cert{const_cast<char*>(creds.client_cert_pem.data()), creds.client_cert_pem.size(), CURL_BLOB_COPY};
+  curl_blob key{const_cast<char*>(creds.client_key_pem.data()), creds.client_key_pem.size(), CURL_BLOB_COPY};
   if (!creds.client_cert_pem.empty()) {
     curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
     curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
@@ -311,6 +313,8 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
 
+  char error_detail[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_detail);
   Response response;
   StreamState state{c, on_line, &response, {}, false, false};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
@@ -332,7 +336,8 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
   const bool ended_by_us = state.stopped_by_caller || (rc == CURLE_ABORTED_BY_CALLBACK && !progress.idle_expired);
   if (rc != CURLE_OK && !ended_by_us) {
     // The connection may be broken: do not return the handle to the pool.
-    std::string what = request.method + " " + url + ": " + curl_easy_strerror(rc);
+    std::string what = request.method + " " + url + ": " + curl_easy_strerror(rc) +
+                       (error_detail[0] ? std::string(" (") + error_detail + ")" : "");
     if (progress.idle_expired) return DeadlineExceededError(what + " (no data for " + std::to_string(request.timeout.count()) + " ms)");
     if (rc == CURLE_OPERATION_TIMEDOUT) return DeadlineExceededError(what);
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
@@ -341,6 +346,7 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
     if (state.streamed) return response;  // a watch whose connection dropped: the caller resumes
     return UnavailableError(what);
   }
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);  // the buffer is about to go away
   if (stop.stop_requested()) return CancelledError("request cancelled");
   Release(std::move(handle));
   kLog.Debug("request", {{"method", request.method}, {"path", request.path}, {"status", response.status}});
