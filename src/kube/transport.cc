@@ -329,6 +329,10 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &progress);
 
   CURLcode rc = curl_easy_perform(c);
+  // The buffer lives on this stack frame: detach it before anything else can write to it (the
+  // handle may be cleaned up after this frame's locals are gone).
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  const std::string detail = error_detail;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
@@ -337,7 +341,7 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
   if (rc != CURLE_OK && !ended_by_us) {
     // The connection may be broken: do not return the handle to the pool.
     std::string what = request.method + " " + url + ": " + curl_easy_strerror(rc) +
-                       (error_detail[0] ? std::string(" (") + error_detail + ")" : "");
+                       (detail.empty() ? "" : " (" + detail + ")");
     if (progress.idle_expired) return DeadlineExceededError(what + " (no data for " + std::to_string(request.timeout.count()) + " ms)");
     if (rc == CURLE_OPERATION_TIMEDOUT) return DeadlineExceededError(what);
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
@@ -346,7 +350,6 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
     if (state.streamed) return response;  // a watch whose connection dropped: the caller resumes
     return UnavailableError(what);
   }
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);  // the buffer is about to go away
   if (stop.stop_requested()) return CancelledError("request cancelled");
   Release(std::move(handle));
   kLog.Debug("request", {{"method", request.method}, {"path", request.path}, {"status", response.status}});

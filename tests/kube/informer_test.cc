@@ -183,7 +183,12 @@ TEST_F(InformerTest, IndexesFollowChanges) {
 TEST_F(InformerTest, RelistsAfterExpiredAndReportsWhatItMissed) {
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("keep")).status());
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("gone")).status());
-  Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
+  // Real (short) backoff: a server that only ever answers "expired" is retried every few ms
+  // instead of in a hot loop that would starve the test's own requests.
+  Informer informer(*client_,
+                    {.gvr = kPods, .ns = "default", .backoff_initial = std::chrono::milliseconds(5),
+                     .backoff_max = std::chrono::milliseconds(20)},
+                    core::RealClock());
   std::atomic<int> deletes{0};
   informer.AddEventHandler({.on_delete = [&](const ObjectPtr& last) {
     if ((*last)["metadata"]["name"] == "gone") ++deletes;
