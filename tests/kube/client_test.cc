@@ -7,8 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "apiserver/server.h"
-#include "kube/kubeconfig.h"
+#include "embedded_server.h"
 #include "testing/status_matchers.h"
 
 namespace gpufleet::kube {
@@ -24,31 +23,14 @@ const Gvr kDeployments{"apps", "v1", "deployments", true};
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::path(::testing::TempDir()) /
-               ("client_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir;
-    o.listen = "127.0.0.1:0";
-    o.durable = false;
-    o.intercept = [this](const apiserver::HttpRequest& r) -> std::optional<apiserver::HttpResponse> {
-      if (expire_watches_ && r.QueryFlag("watch")) {
-        apiserver::HttpResponse expired;
-        expired.stream = [](apiserver::StreamIo& io) {
-          io.write(R"js({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure",)js"
-                   R"js("message":"too old resource version: 1 (20)","reason":"Expired","code":410}})js"
-                   "\n");
-        };
-        return expired;
-      }
+    auto started = testing::StartEmbeddedServer("client", [this](const apiserver::HttpRequest& r)
+                                                               -> std::optional<apiserver::HttpResponse> {
+      if (expire_watches_ && r.QueryFlag("watch")) return testing::ExpiredWatch();
       return std::nullopt;
-    };
-    auto server = apiserver::ApiServer::Start(o, core::RealClock());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto transport = Transport::Create(*config, {}, core::RealClock());
+    });
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    auto transport = Transport::Create(started->config, {}, core::RealClock());
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = std::move(transport).value();
     client_ = std::make_unique<Client>(*transport_);

@@ -5,9 +5,8 @@
 
 #include <filesystem>
 
-#include "apiserver/server.h"
+#include "embedded_server.h"
 #include "core/time_format.h"
-#include "kube/kubeconfig.h"
 #include "testing/status_matchers.h"
 
 namespace gpufleet::kube {
@@ -19,16 +18,10 @@ const Gvr kEvents{"", "v1", "events", true};
 class EventRecorderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::path(::testing::TempDir()) /
-               ("events_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    auto server = apiserver::ApiServer::Start({.data_dir = dir, .listen = "127.0.0.1:0", .durable = false},
-                                              core::RealClock());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto transport = Transport::Create(*config, {.qps = 0}, core::RealClock());
+    auto started = testing::StartEmbeddedServer("events");
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    auto transport = Transport::Create(started->config, {.qps = 0}, core::RealClock());
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = std::move(transport).value();
     client_ = std::make_unique<Client>(*transport_);

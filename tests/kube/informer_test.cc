@@ -10,8 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "apiserver/server.h"
-#include "kube/kubeconfig.h"
+#include "embedded_server.h"
 #include "testing/status_matchers.h"
 
 namespace gpufleet::kube {
@@ -31,23 +30,10 @@ class NoWaitClock final : public core::Clock {
 class InformerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::path(::testing::TempDir()) /
-               ("informer_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir;
-    o.listen = "127.0.0.1:0";
-    o.durable = false;
-    o.intercept = [this](const apiserver::HttpRequest& r) -> std::optional<apiserver::HttpResponse> {
+    auto started = testing::StartEmbeddedServer("informer", [this](const apiserver::HttpRequest& r)
+                                                                 -> std::optional<apiserver::HttpResponse> {
       const bool watch = r.QueryFlag("watch");
-      if (watch && expire_watches_) {
-        apiserver::HttpResponse expired;
-        expired.stream = [](apiserver::StreamIo& io) {
-          io.write(R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","reason":"Expired","code":410,"message":"too old"}})"
-                   "\n");
-        };
-        return expired;
-      }
+      if (watch && expire_watches_) return testing::ExpiredWatch();
       if (watch && drop_watches_ > 0) {
         --drop_watches_;
         apiserver::HttpResponse dropped;  // the connection's stream ends with no events
@@ -62,13 +48,10 @@ class InformerTest : public ::testing::Test {
         return failed;
       }
       return std::nullopt;
-    };
-    auto server = apiserver::ApiServer::Start(o, core::RealClock());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto transport = Transport::Create(*config, {.max_retries = 0}, clock_);
+    });
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    auto transport = Transport::Create(started->config, {.max_retries = 0}, clock_);
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = std::move(transport).value();
     client_ = std::make_unique<Client>(*transport_);

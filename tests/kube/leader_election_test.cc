@@ -8,8 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "apiserver/server.h"
-#include "kube/kubeconfig.h"
+#include "embedded_server.h"
 #include "testing/status_matchers.h"
 
 namespace gpufleet::kube {
@@ -31,16 +30,10 @@ bool Eventually(const std::function<bool()>& cond) {
 class LeaderElectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::path(::testing::TempDir()) /
-               ("leader_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    auto server = apiserver::ApiServer::Start({.data_dir = dir, .listen = "127.0.0.1:0", .durable = false},
-                                              core::RealClock());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
-    ASSERT_TRUE(config.ok()) << config.status();
-    auto transport = Transport::Create(*config, {.max_retries = 0}, core::RealClock());
+    auto started = testing::StartEmbeddedServer("leader");
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    auto transport = Transport::Create(started->config, {.max_retries = 0}, core::RealClock());
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = std::move(transport).value();
     client_ = std::make_unique<Client>(*transport_);

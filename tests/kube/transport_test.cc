@@ -12,8 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apiserver/server.h"
-#include "kube/kubeconfig.h"
+#include "embedded_server.h"
 #include "kube/rate_limiter.h"
 #include "testing/status_matchers.h"
 
@@ -55,27 +54,17 @@ class InstantClock final : public core::Clock {
 class TransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("transport_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir_;
-    o.listen = "127.0.0.1:0";
-    o.durable = false;
-    o.intercept = [this](const HttpRequest& r) -> std::optional<HttpResponse> {
+    auto started = testing::StartEmbeddedServer("transport", [this](const HttpRequest& r) -> std::optional<HttpResponse> {
       std::lock_guard lock(mu_);
       seen_.push_back(r.method + " " + r.path + " " + std::string(r.Header("authorization")));
       if (faults_.empty()) return std::nullopt;
       HttpResponse injected = faults_.front();
       faults_.erase(faults_.begin());
       return injected;
-    };
-    auto server = apiserver::ApiServer::Start(o, core::RealClock());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
-    auto config = LoadKubeconfig({.paths = {server_->kubeconfig_path()}});
-    ASSERT_TRUE(config.ok()) << config.status();
-    config_ = *config;
+    });
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = std::move(started->server);
+    config_ = started->config;
   }
   void TearDown() override { server_->Stop(); }
 
@@ -98,7 +87,6 @@ class TransportTest : public ::testing::Test {
   }
 
   InstantClock clock_;
-  std::filesystem::path dir_;
   std::unique_ptr<apiserver::ApiServer> server_;
   RestConfig config_;
   std::mutex mu_;
