@@ -92,6 +92,10 @@ std::string RandomSuffix();  // generateName's 5 characters
 // Written as metadata.resourceVersion by computed writes; random per process so no client data
 // can contain it. StampRv replaces it in serialized JSON with the committed version.
 const std::string& RvPlaceholder();
+// Writers store objects with sorted keys and the served apiVersion and kind set, so a stored
+// object that starts with this prefix is byte-for-byte what a client of `info` gets; others
+// (stored under another CRD version) go through ApiHandler::Present.
+std::string ServedPrefix(const ResourceInfo& info);
 Status StampRv(std::string& json, int64_t rv);
 std::string Name(const nlohmann::json& obj);
 std::string Namespace(const nlohmann::json& obj);

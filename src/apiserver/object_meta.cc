@@ -35,6 +35,10 @@ std::string RandomSuffix() {
   return out;
 }
 
+std::string ServedPrefix(const ResourceInfo& info) {
+  return "{\"apiVersion\":\"" + info.GroupVersion() + "\",";
+}
+
 const std::string& RvPlaceholder() {
   static const std::string placeholder = "rv-" + NewUid();
   return placeholder;

@@ -21,13 +21,6 @@ HttpResponse Json(int status, const nlohmann::json& body) {
   return r;
 }
 
-// Writers store objects with sorted keys and the served apiVersion and kind set, so a stored
-// object that starts with this prefix is byte-for-byte what a client of `info` gets; others
-// (stored under another CRD version) go through Present.
-std::string ServedPrefix(const ResourceInfo& info) {
-  return "{\"apiVersion\":\"" + info.GroupVersion() + "\",";
-}
-
 struct Filters {
   core::LabelSelector labels = core::LabelSelector::Everything();
   FieldSelector fields;
@@ -115,14 +108,13 @@ HttpResponse ApiHandler::Get(const ResourceInfo& info, const RequestInfo& ri,
   ErrorSubject subject{info.group, info.resource, ri.name};
   auto obj = store_.Get(info.Key(info.namespaced ? ri.ns : "", ri.name));
   if (!obj.ok()) return ErrorResponse(NotFoundFor(subject), subject);
+  auto table = WantsTable(request);
+  if (!table) return StoredResponse(200, info, *obj);  // the stored bytes, when served as stored
   nlohmann::json j = Present(info, *obj->json);
-  if (auto table = WantsTable(request)) {
-    auto opts = TableOptionsFor(request, *table, clock_.Now());
-    if (!opts.ok()) return ErrorResponse(opts.status());
-    opts->resource_version = std::to_string(obj->rv);
-    return Json(200, ToTable(info, {&j}, *opts));
-  }
-  return Json(200, j);
+  auto opts = TableOptionsFor(request, *table, clock_.Now());
+  if (!opts.ok()) return ErrorResponse(opts.status());
+  opts->resource_version = std::to_string(obj->rv);
+  return Json(200, ToTable(info, {&j}, *opts));
 }
 
 HttpResponse ApiHandler::List(const ResourceInfo& info, const RequestInfo& ri,
@@ -143,7 +135,7 @@ HttpResponse ApiHandler::List(const ResourceInfo& info, const RequestInfo& ri,
     after = *decoded;
   }
   const std::optional<std::string> table = WantsTable(request);
-  const std::string served = ServedPrefix(info);
+  const std::string served = object::ServedPrefix(info);
   std::vector<nlohmann::json> rows;  // Table requests only
   // Otherwise the body is built as text: the items are copied in verbatim, no DOM.
   std::string body = "{\"apiVersion\":\"" + info.GroupVersion() + "\",\"items\":[";
@@ -250,7 +242,7 @@ HttpResponse ApiHandler::Watch(const ResourceInfo& info, const RequestInfo& ri,
   response.content_type = "application/json";
   response.stream = [this, info, filters, initial = std::move(initial), w, too_old, timeout,
                      bookmarks, table](StreamIo& io) mutable {
-    const std::string served = ServedPrefix(info);
+    const std::string served = object::ServedPrefix(info);
     // Writes one event line. Plain watches of objects stored as served copy the stored text
     // into the line; Tables and other versions are re-encoded.
     auto send = [&](std::string_view type, const std::string& stored,

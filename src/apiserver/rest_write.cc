@@ -249,7 +249,7 @@ Result<StoredObject> ApiHandler::ApplyOptimistic(const std::string& key, const C
 
 HttpResponse ApiHandler::StoredResponse(int status, const ResourceInfo& info,
                                         const StoredObject& stored) const {
-  if (!stored.json->starts_with("{\"apiVersion\":\"" + info.GroupVersion() + "\",")) {
+  if (!stored.json->starts_with(object::ServedPrefix(info))) {
     return Json(status, Present(info, *stored.json));
   }
   HttpResponse r;
@@ -414,11 +414,11 @@ HttpResponse ApiHandler::Patch(const ResourceInfo& info, const RequestInfo& ri,
 // gracePeriodSeconds, else spec.terminationGracePeriodSeconds (default 30); zero for pods no
 // kubelet runs (unscheduled) or that already finished.
 static int64_t PodGracePeriod(const json& pod, std::optional<int64_t> requested) {
-  const json& spec = pod.contains("spec") && pod["spec"].is_object() ? pod["spec"] : json::object();
   if (object::FieldValue(pod, "spec.nodeName").empty()) return 0;
   std::string phase = object::FieldValue(pod, "status.phase");
   if (phase == "Succeeded" || phase == "Failed") return 0;
   if (requested && *requested >= 0) return *requested;
+  const json& spec = pod["spec"];  // an object: spec.nodeName was found in it above
   auto declared = spec.find("terminationGracePeriodSeconds");
   if (declared != spec.end() && declared->is_number_integer() && declared->get<int64_t>() >= 0) {
     return declared->get<int64_t>();

@@ -329,11 +329,12 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &progress);
 
   CURLcode rc = curl_easy_perform(c);
-  // The buffer lives on this stack frame: detach it before anything else can write to it (the
-  // handle may be cleaned up after this frame's locals are gone).
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
-  const std::string detail = error_detail;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  // The handle holds pointers into this frame (callback data, error buffer, header lists).
+  // Clear them all now: the handle outlives the frame, in the pool or until its cleanup at the
+  // end of this function, and curl may touch its options then. Reset keeps the connection.
+  curl_easy_reset(c);
+  const std::string detail = error_detail;
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
   *streamed = state.streamed;

@@ -56,19 +56,14 @@ class InformerTest : public ::testing::Test {
     transport_ = std::move(transport).value();
     client_ = std::make_unique<Client>(*transport_);
   }
-  void TearDown() override {
-    if (runner_.joinable()) {
-      runner_.request_stop();
-      server_->Stop();  // ends the informer's open watch
-      runner_.join();
-    } else {
-      server_->Stop();
-    }
-  }
+  void TearDown() override { server_->Stop(); }
 
-  void Start(Informer& informer) {
-    runner_ = std::jthread([&informer](std::stop_token stop) { informer.Run(stop); });
-    ASSERT_TRUE(informer.WaitForSync(std::chrono::seconds(20)));
+  // Runs `informer` until the returned thread is destroyed (it requests stop and joins). Keep
+  // it in a local declared after the informer, so the thread ends before the informer does.
+  [[nodiscard]] std::jthread Start(Informer& informer) {
+    std::jthread runner([&informer](std::stop_token stop) { informer.Run(stop); });
+    EXPECT_TRUE(informer.WaitForSync(std::chrono::seconds(20)));
+    return runner;
   }
   static json Pod(const std::string& name, const std::string& node = "") {
     json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}}},
@@ -102,7 +97,6 @@ class InformerTest : public ::testing::Test {
   std::unique_ptr<apiserver::ApiServer> server_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Client> client_;
-  std::jthread runner_;
 };
 
 TEST_F(InformerTest, SyncsThenFollowsAddsUpdatesAndDeletes) {
@@ -112,7 +106,7 @@ TEST_F(InformerTest, SyncsThenFollowsAddsUpdatesAndDeletes) {
   informer.AddEventHandler({.on_add = [&](const ObjectPtr&) { ++adds; },
                             .on_update = [&](const ObjectPtr&, const ObjectPtr&) { ++updates; },
                             .on_delete = [&](const ObjectPtr&) { ++deletes; }});
-  Start(informer);
+  auto running = Start(informer);
   EXPECT_EQ(informer.List().size(), 3u);
   EXPECT_EQ(adds, 3);
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("d")).status());
@@ -133,7 +127,7 @@ TEST_F(InformerTest, TransformRunsBeforeCaching) {
   GF_ASSERT_OK_AND_ASSIGN(json stored, client_->Get(kPods, "default", "t"));
   ASSERT_TRUE(stored["metadata"].contains("managedFields"));
   Informer informer(*client_, {.gvr = kPods, .ns = "default", .transform = StripManagedFields}, clock_);
-  Start(informer);
+  auto running = Start(informer);
   ASSERT_NE(informer.Get("default/t"), nullptr);
   EXPECT_FALSE((*informer.Get("default/t"))["metadata"].contains("managedFields"));
   json labelled = Pod("t");
@@ -154,7 +148,7 @@ TEST_F(InformerTest, IndexesFollowChanges) {
     if (node.empty()) return {};
     return {node};
   });
-  Start(informer);
+  auto running = Start(informer);
   EXPECT_EQ(informer.ByIndex("node", "node-1").size(), 2u);
   EXPECT_EQ(informer.ByIndex(Informer::kByNamespace, "default").size(), 3u);
   GF_ASSERT_OK(client_->Delete(kPods, "default", "p1", {.grace_period_seconds = 0}).status());
@@ -177,7 +171,7 @@ TEST_F(InformerTest, RelistsAfterExpiredAndReportsWhatItMissed) {
     if ((*last)["metadata"]["name"] == "gone") ++deletes;
   }});
   expire_watches_ = true;  // every watch is told its version is too old: only relists see changes
-  Start(informer);
+  auto running = Start(informer);
   GF_ASSERT_OK(client_->Delete(kPods, "default", "gone").status());
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("new")).status());
   EXPECT_TRUE(Converges(informer));
@@ -191,7 +185,7 @@ TEST_F(InformerTest, SurvivesDroppedWatchesAndServerErrors) {
   fail_requests_ = 3;  // the first list fails three times
   drop_watches_ = 5;   // then five watches end at once with nothing
   Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
-  Start(informer);
+  auto running = Start(informer);
   for (int i = 0; i < 5; ++i) {
     GF_ASSERT_OK(client_->Create(kPods, "default", Pod("later-" + std::to_string(i))).status());
   }
@@ -205,7 +199,7 @@ TEST_F(InformerTest, ConvergesAcrossAServerRestart) {
   Informer informer(*client_, {.gvr = kPods, .ns = "default"}, clock_);
   std::atomic<int> deletes{0};
   informer.AddEventHandler({.on_delete = [&](const ObjectPtr&) { ++deletes; }});
-  Start(informer);
+  auto running = Start(informer);
   // Restart on the same address and data: the watch drops and the informer resumes from its
   // resourceVersion (the new server accepts the current version; an older one would get 410
   // and a relist, which RelistsAfterExpiredAndReportsWhatItMissed covers).
