@@ -2,6 +2,8 @@
 #pragma once
 
 #include <map>
+
+#include <boost/container/flat_map.hpp>
 #include <string>
 #include <string_view>
 
@@ -9,8 +11,10 @@
 
 namespace gpufleet::core {
 
-// Node and pod labels. Ordered so that printing and hashing are deterministic.
-using Labels = std::map<std::string, std::string, std::less<>>;
+// Node and pod labels. Ordered so that printing and hashing are deterministic; a flat sorted
+// vector, not a tree: label sets are small and informer caches hold millions of them (a tree
+// node costs ~50 bytes of pointers and malloc overhead per label).
+using Labels = boost::container::flat_map<std::string, std::string, std::less<>>;
 
 // Returns "" when `key` is a valid label key (a qualified name: optional DNS-1123 subdomain prefix
 // of at most 253 characters and '/', then a name of 1-63 characters [A-Za-z0-9][-A-Za-z0-9_.]*

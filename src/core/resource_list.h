@@ -10,6 +10,8 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+
+#include <boost/container/flat_map.hpp>
 #include <nlohmann/json_fwd.hpp>
 #include <ostream>
 #include <span>
@@ -24,7 +26,8 @@ namespace gpufleet::core {
 
 class ResourceList {
  public:
-  using Map = std::map<std::string, Quantity, std::less<>>;
+  // Flat and sorted: lists are small and caches hold many (see Labels).
+  using Map = boost::container::flat_map<std::string, Quantity, std::less<>>;
   using const_iterator = Map::const_iterator;
 
   ResourceList() = default;

@@ -10,6 +10,12 @@
 //     updated, so handlers see every transition even across a missed window.
 // Handlers run on the informer's thread, in order; they must not block for long. The cache may
 // be read from any thread.
+//
+// BasicInformer<T> caches objects as T: nlohmann::json (Informer, any resource) or a typed
+// view (PodInformer, NodeInformer, ...: kube/types/informers.h), which costs a fraction of the
+// memory. Each list page is decoded as it arrives, so a sync never holds the whole list as
+// JSON. An object that does not decode (a field of the wrong type) is logged and skipped;
+// DecodeErrors() counts them.
 #pragma once
 
 #include <chrono>
@@ -28,19 +34,34 @@
 
 #include "core/clock.h"
 #include "kube/client.h"
+#include "kube/types/meta.h"
 
 namespace gpufleet::kube {
 
-using ObjectPtr = std::shared_ptr<const nlohmann::json>;
-
-struct EventHandler {
-  std::function<void(const ObjectPtr& obj)> on_add;
-  std::function<void(const ObjectPtr& old_obj, const ObjectPtr& new_obj)> on_update;
-  std::function<void(const ObjectPtr& last_known)> on_delete;
+// How the informer reads the objects it caches. The primary template serves typed views.
+template <typename T>
+struct InformerTraits {
+  static Result<T> Decode(nlohmann::json& obj) { return FromJson<T>(obj); }
+  static std::string Key(const T& obj) { return obj.metadata.Key(); }
+  static std::string Namespace(const T& obj) { return obj.metadata.ns; }
+  static std::string ResourceVersion(const T& obj) { return obj.metadata.resource_version; }
 };
 
-// Values an object is indexed under (e.g. its spec.nodeName).
-using IndexFunc = std::function<std::vector<std::string>(const nlohmann::json& obj)>;
+template <>
+struct InformerTraits<nlohmann::json> {
+  static Result<nlohmann::json> Decode(nlohmann::json& obj);  // moves obj
+  static std::string Key(const nlohmann::json& obj);
+  static std::string Namespace(const nlohmann::json& obj);
+  static std::string ResourceVersion(const nlohmann::json& obj);
+};
+
+template <typename T>
+struct BasicEventHandler {
+  using Ptr = std::shared_ptr<const T>;
+  std::function<void(const Ptr& obj)> on_add;
+  std::function<void(const Ptr& old_obj, const Ptr& new_obj)> on_update;
+  std::function<void(const Ptr& last_known)> on_delete;
+};
 
 struct InformerOptions {
   Gvr gvr;
@@ -48,8 +69,8 @@ struct InformerOptions {
   std::string label_selector;
   std::string field_selector;
   int64_t page_size = 500;
-  // Applied to every object before it is cached (client-go's SetTransform): drop what the
-  // controller never reads, such as metadata.managedFields, to keep the cache small.
+  // Applied to every object (as JSON) before it is decoded and cached (client-go's
+  // SetTransform): drop what the controller never reads, such as metadata.managedFields.
   std::function<void(nlohmann::json& obj)> transform;
   std::chrono::seconds min_watch_timeout{300};  // a watch lasts a random time in [min, 2×min)
   std::chrono::milliseconds backoff_initial{800};
@@ -60,12 +81,19 @@ struct InformerOptions {
 // A transform for InformerOptions: removes metadata.managedFields (often a third of an object).
 void StripManagedFields(nlohmann::json& obj);
 
-class Informer {
+template <typename T>
+class BasicInformer {
  public:
-  Informer(Client& client, InformerOptions options, core::Clock& clock);
+  using Ptr = std::shared_ptr<const T>;
+  using Handler = BasicEventHandler<T>;
+  // Values an object is indexed under (e.g. its spec.nodeName).
+  using IndexFunc = std::function<std::vector<std::string>(const T& obj)>;
+
+  // For a typed view, options.gvr defaults to T::Resource() when left empty.
+  BasicInformer(Client& client, InformerOptions options, core::Clock& clock);
 
   // Register before Run.
-  void AddEventHandler(EventHandler handler);
+  void AddEventHandler(Handler handler);
   void AddIndex(const std::string& name, IndexFunc func);
 
   // Lists and watches until `stop` is requested. Never returns early: errors are retried with
@@ -77,41 +105,54 @@ class Informer {
   bool WaitForSync(std::chrono::milliseconds timeout) const;
 
   // Cache reads. Keys are "namespace/name" (or "name" for cluster-scoped objects).
-  ObjectPtr Get(const std::string& key) const;
-  std::vector<ObjectPtr> List() const;
-  std::vector<ObjectPtr> ByIndex(const std::string& index, const std::string& value) const;
+  Ptr Get(const std::string& key) const;
+  std::vector<Ptr> List() const;
+  std::vector<Ptr> ByIndex(const std::string& index, const std::string& value) const;
+  size_t Size() const;
   // Built-in index names registered by the constructor.
   static constexpr const char* kByNamespace = "namespace";
   std::string LastSyncResourceVersion() const;
   // How many lists the reflector made (first list plus relists); for tests and metrics.
   int ListCount() const;
+  // Objects skipped because they did not decode.
+  int64_t DecodeErrors() const;
 
-  static std::string KeyOf(const nlohmann::json& obj);
+  static std::string KeyOf(const T& obj) { return InformerTraits<T>::Key(obj); }
 
  private:
   Status ListAndReplace(bool first);
   Status WatchOnce(std::stop_token stop);
-  void Upsert(ObjectPtr obj);
-  void Remove(const std::string& key, ObjectPtr last_known);
-  void IndexLocked(const std::string& key, const nlohmann::json& obj, bool add);
+  // Decodes (after the transform); nullptr after logging when the object is malformed.
+  Ptr DecodeObject(nlohmann::json& obj);
+  void Upsert(Ptr obj);
+  void Remove(const std::string& key, Ptr last_known);
+  void IndexLocked(const std::string& key, const T& obj, bool add);
 
   Client& client_;
-  const InformerOptions options_;
+  InformerOptions options_;
   core::Clock& clock_;
-  std::vector<EventHandler> handlers_;
+  std::vector<Handler> handlers_;
   std::map<std::string, IndexFunc> index_funcs_;
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, ObjectPtr> items_;
+  std::map<std::string, Ptr> items_;
   // index name -> value -> keys (a set: an update must not scan every key under a value, such
   // as all 100k pods of one namespace)
   std::map<std::string, std::map<std::string, std::set<std::string>>> indexes_;
   std::string resource_version_;
   bool synced_ = false;
   int lists_ = 0;
+  int64_t decode_errors_ = 0;
   bool need_relist_ = true;
   mutable std::mutex sync_mu_;
   mutable std::condition_variable sync_cv_;
 };
+
+// The JSON informer (any resource). Typed ones are in kube/types/informers.h.
+extern template class BasicInformer<nlohmann::json>;
+using Informer = BasicInformer<nlohmann::json>;
+using ObjectPtr = Informer::Ptr;
+using EventHandler = Informer::Handler;
+using IndexFunc = Informer::IndexFunc;
 
 }  // namespace gpufleet::kube

@@ -33,6 +33,10 @@ class InformerTest : public ::testing::Test {
     auto started = testing::StartEmbeddedServer("informer", [this](const apiserver::HttpRequest& r)
                                                                  -> std::optional<apiserver::HttpResponse> {
       const bool watch = r.QueryFlag("watch");
+      if (r.method == "GET" && !watch && slow_lists_ > 0) {  // a server that answers late
+        --slow_lists_;
+        std::this_thread::sleep_for(slow_list_delay_);
+      }
       if (watch && expire_watches_) return testing::ExpiredWatch();
       if (watch && drop_watches_ > 0) {
         --drop_watches_;
@@ -51,6 +55,7 @@ class InformerTest : public ::testing::Test {
     });
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(started->server);
+    server_config_ = started->config;
     auto transport = Transport::Create(started->config, {.max_retries = 0}, clock_);
     ASSERT_TRUE(transport.ok()) << transport.status();
     transport_ = std::move(transport).value();
@@ -94,7 +99,10 @@ class InformerTest : public ::testing::Test {
   std::atomic<bool> expire_watches_{false};
   std::atomic<int> drop_watches_{0};
   std::atomic<int> fail_requests_{0};
+  std::atomic<int> slow_lists_{0};
+  std::chrono::milliseconds slow_list_delay_{0};
   std::unique_ptr<apiserver::ApiServer> server_;
+  RestConfig server_config_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Client> client_;
 };
@@ -191,6 +199,21 @@ TEST_F(InformerTest, SurvivesDroppedWatchesAndServerErrors) {
   }
   fail_requests_ = 2;  // reads fail again; the informer backs off and resumes from its version
   GF_ASSERT_OK(client_->Create(kPods, "default", Pod("after-errors")).status());
+  EXPECT_TRUE(Converges(informer));
+}
+
+TEST_F(InformerTest, SlowListsPastTheRequestTimeoutAreRetried) {
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("early")).status());
+  slow_list_delay_ = std::chrono::milliseconds(1500);
+  slow_lists_ = 2;  // the first two lists answer after the client has given up
+  auto impatient = Transport::Create(server_config_, {.timeout = std::chrono::milliseconds(300), .max_retries = 0}, clock_);
+  ASSERT_TRUE(impatient.ok()) << impatient.status();
+  Client client(**impatient);
+  Informer informer(client, {.gvr = kPods, .ns = "default"}, clock_);
+  auto running = Start(informer);
+  EXPECT_GE(informer.ListCount(), 1);
+  EXPECT_NE(informer.Get("default/early"), nullptr);
+  GF_ASSERT_OK(client_->Create(kPods, "default", Pod("late")).status());
   EXPECT_TRUE(Converges(informer));
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -23,6 +24,13 @@ using json = nlohmann::json;
 using apiserver::HttpRequest;
 using apiserver::HttpResponse;
 using gpufleet::testing::StatusIs;
+
+std::filesystem::path TestdataDir() {
+  if (const char* src = std::getenv("GPUFLEET_SOURCE_DIR")) {
+    return std::filesystem::path(src) / "tests" / "kube" / "testdata";
+  }
+  return std::filesystem::path(__FILE__).parent_path() / "testdata";
+}
 
 // Time that jumps to each deadline instead of waiting, remembering how long each wait was.
 class InstantClock final : public core::Clock {
@@ -210,6 +218,38 @@ TEST_F(TransportTest, RefreshesCredentialsOnceAfterUnauthorized) {
   GF_ASSERT_OK_AND_ASSIGN(Response refused, t2->Send({.path = "/api/v1/namespaces/default"}));
   EXPECT_EQ(refused.status, 401);
   EXPECT_EQ(bad_source->refreshes(), 1);
+}
+
+// The `aws eks get-token` path end to end: an exec plugin whose first token the server refuses
+// (a token revoked before its expirationTimestamp); the 401 makes the transport re-run the
+// plugin once and send the request again with the new token.
+TEST_F(TransportTest, ExecPluginIsReRunAfterUnauthorized) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "transport_exec_plugin";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tokens") << "revoked-token\n" << config_.token << "\n";
+  RestConfig exec_config = config_;
+  exec_config.token.clear();
+  ExecConfig exec;
+  exec.api_version = "client.authentication.k8s.io/v1";
+  exec.command = "/bin/sh";
+  exec.args = {(TestdataDir() / "fake_exec_plugin.sh").string(), dir.string(), "lines",
+               (dir / "tokens").string()};
+  exec.env = {{"FAKE_PLUGIN_EXPIRY", "2099-01-01T00:00:00Z"}};  // cached: only a 401 re-runs it
+  exec.interactive_mode = "Never";
+  exec_config.exec = exec;
+  GF_ASSERT_OK_AND_ASSIGN(auto t, Transport::Create(exec_config, {}, clock_));
+  GF_ASSERT_OK_AND_ASSIGN(Response r, t->Send({.path = "/api/v1/namespaces/default"}));
+  EXPECT_EQ(r.status, 200);
+  GF_ASSERT_OK_AND_ASSIGN(Response again, t->Send({.path = "/api/v1/namespaces/kube-system"}));
+  EXPECT_EQ(again.status, 200);
+  std::ifstream runs(dir / "runs");
+  int n = 0;
+  for (std::string line; std::getline(runs, line);) ++n;
+  EXPECT_EQ(n, 2);  // the refused token and its replacement; the second request used the cache
+  std::lock_guard lock(mu_);
+  ASSERT_GE(seen_.size(), 2u);
+  EXPECT_EQ(seen_.back(), "GET /api/v1/namespaces/kube-system Bearer " + config_.token);
 }
 
 TEST_F(TransportTest, StreamsWatchEventsLineByLine) {

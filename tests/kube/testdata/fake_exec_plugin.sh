@@ -10,6 +10,7 @@
 #   FAKE_PLUGIN_SLEEP        seconds to wait before answering (default 0)
 # MODE:
 #   token (default)  a bearer token
+#   lines FILE       the bearer token on line N of FILE (N = runs so far)
 #   cert CERT KEY    clientCertificateData/clientKeyData from the two PEM files
 #   fail             a hint on stderr, exit 1
 #   badjson          non-JSON on stdout
@@ -40,6 +41,11 @@ case $mode in
   token)
     printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"token-%s"%s}}\n' \
       "$version" "$n" "$expiry"
+    ;;
+  lines)
+    token=$(sed -n "${n}p" "$3")
+    printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s"%s}}\n' \
+      "$version" "$token" "$expiry"
     ;;
   cert)
     cert=$(json_lines "$3")
