@@ -149,6 +149,14 @@ Result<json> Client::List(const Gvr& gvr, std::string_view ns, const ListOptions
   return Call({.path = path});
 }
 
+std::string MetadataString(const json& list, std::string_view field) {
+  if (!list.is_object()) return "";
+  auto meta = list.find("metadata");
+  if (meta == list.end() || !meta->is_object()) return "";
+  auto v = meta->find(field);
+  return v != meta->end() && v->is_string() ? v->get<std::string>() : "";
+}
+
 Result<json> Client::ListAll(const Gvr& gvr, std::string_view ns, ListOptions options) {
   json all;
   while (true) {
@@ -156,13 +164,12 @@ Result<json> Client::ListAll(const Gvr& gvr, std::string_view ns, ListOptions op
     if (!page.contains("items") || !page["items"].is_array()) {
       return InternalError(Path(gvr, ns) + ": the list has no items array");
     }
-    const json* meta = page.contains("metadata") && page["metadata"].is_object() ? &page["metadata"] : nullptr;
-    std::string next = meta ? meta->value("continue", "") : "";
+    std::string next = MetadataString(page, "continue");
     if (all.is_null()) {
-      all = page;
+      all = std::move(page);
     } else {
       for (auto& item : page["items"]) all["items"].push_back(std::move(item));
-      if (meta) all["metadata"] = *meta;
+      if (page.contains("metadata") && page["metadata"].is_object()) all["metadata"] = std::move(page["metadata"]);
     }
     if (next.empty()) break;
     options.continue_token = next;

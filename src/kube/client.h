@@ -118,6 +118,10 @@ Status RetryOnConflict(core::Clock& clock, const std::function<Status()>& attemp
 // The Status a non-2xx answer stands for (see the table above).
 Status StatusFromResponse(const Response& response);
 
+// metadata.<field> of an object or a List ("name", "resourceVersion", "continue") when it is a
+// string, else "" (a malformed answer must not throw).
+std::string MetadataString(const nlohmann::json& list, std::string_view field);
+
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
 std::string QueryEscape(std::string_view value);
 

@@ -6,19 +6,6 @@ namespace gpufleet::kube {
 
 using json = nlohmann::json;
 
-namespace {
-
-// metadata.<field> when it is a string; "" otherwise (malformed answers must not throw).
-std::string MetaString(const json& obj, const char* field) {
-  if (!obj.is_object()) return "";
-  auto meta = obj.find("metadata");
-  if (meta == obj.end() || !meta->is_object()) return "";
-  auto v = meta->find(field);
-  return v != meta->end() && v->is_string() ? v->get<std::string>() : "";
-}
-
-}  // namespace
-
 const core::log::Logger& InformerLog() {
   static const core::log::Logger log("kube.informer");
   return log;
@@ -34,18 +21,16 @@ Result<json> InformerTraits<json>::Decode(json& obj) {
 }
 
 std::string InformerTraits<json>::Key(const json& obj) {
-  std::string ns = MetaString(obj, "namespace");
-  std::string name = MetaString(obj, "name");
+  std::string ns = MetadataString(obj, "namespace");
+  std::string name = MetadataString(obj, "name");
   return ns.empty() ? name : ns + "/" + name;
 }
 
-std::string InformerTraits<json>::Namespace(const json& obj) { return MetaString(obj, "namespace"); }
+std::string InformerTraits<json>::Namespace(const json& obj) { return MetadataString(obj, "namespace"); }
 
 std::string InformerTraits<json>::ResourceVersion(const json& obj) {
-  return MetaString(obj, "resourceVersion");
+  return MetadataString(obj, "resourceVersion");
 }
-
-std::string ListMetaString(const json& list, const char* field) { return MetaString(list, field); }
 
 template class BasicInformer<json>;
 

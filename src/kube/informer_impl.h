@@ -11,8 +11,6 @@
 namespace gpufleet::kube {
 
 const core::log::Logger& InformerLog();
-// A List's metadata.<field> when it is a string, else "".
-std::string ListMetaString(const nlohmann::json& list, const char* field);
 
 template <typename T>
 BasicInformer<T>::BasicInformer(Client& client, InformerOptions options, core::Clock& clock)
@@ -194,8 +192,8 @@ Status BasicInformer<T>::ListAndReplace(bool first) {
     } else if (items != page.end() && !items->is_null()) {
       return InvalidArgumentError("list of " + options_.gvr.resource + ": items is not an array");
     }
-    list_rv = ListMetaString(page, "resourceVersion");
-    std::string next = ListMetaString(page, "continue");
+    list_rv = MetadataString(page, "resourceVersion");
+    std::string next = MetadataString(page, "continue");
     if (next.empty()) break;
     o.continue_token = std::move(next);
     o.resource_version.clear();  // a continue token carries its own version

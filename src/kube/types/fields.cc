@@ -57,6 +57,13 @@ FieldReader& FieldReader::Str(std::string_view key, std::optional<std::string>& 
 }
 
 FieldReader& FieldReader::Int(std::string_view key, int64_t& out) {
+  std::optional<int64_t> value;
+  Int(key, value);
+  if (value) out = *value;
+  return *this;
+}
+
+FieldReader& FieldReader::Int(std::string_view key, std::optional<int64_t>& out) {
   const json* v = Field(key, json::value_t::number_integer);
   if (v == nullptr) return *this;
   if (v->is_number_unsigned() &&
@@ -65,14 +72,6 @@ FieldReader& FieldReader::Int(std::string_view key, int64_t& out) {
     return *this;
   }
   out = v->get<int64_t>();
-  return *this;
-}
-
-FieldReader& FieldReader::Int(std::string_view key, std::optional<int64_t>& out) {
-  int64_t value = 0;
-  if (Field(key, json::value_t::number_integer) == nullptr) return *this;
-  Int(key, value);
-  if (status_.ok()) out = value;
   return *this;
 }
 
@@ -160,6 +159,18 @@ FieldReader& FieldReader::IntOrStr(std::string_view key, std::optional<IntOrStri
   return *this;
 }
 
+FieldReader& FieldReader::Number(std::string_view key, std::optional<double>& out) {
+  if (!status_.ok() || !obj_->is_object()) return *this;
+  auto it = obj_->find(key);
+  if (it == obj_->end() || it->is_null()) return *this;
+  if (!it->is_number()) {
+    Fail(WrongType(path_.Field(key), "number", *it));
+    return *this;
+  }
+  out = it->get<double>();
+  return *this;
+}
+
 FieldReader& FieldReader::Raw(std::string_view key, json& out) {
   if (!status_.ok() || !obj_->is_object()) return *this;
   auto it = obj_->find(key);
@@ -243,6 +254,11 @@ FieldWriter& FieldWriter::Resources(std::string_view key, const core::ResourceLi
 
 FieldWriter& FieldWriter::IntOrStr(std::string_view key, const std::optional<IntOrString>& v) {
   if (v) obj_[std::string(key)] = Encode(*v);
+  return *this;
+}
+
+FieldWriter& FieldWriter::Number(std::string_view key, const std::optional<double>& v) {
+  if (v) obj_[std::string(key)] = *v;
   return *this;
 }
 

@@ -58,6 +58,8 @@ class FieldReader {
   FieldReader& StrList(std::string_view key, std::vector<std::string>& out);
   FieldReader& Resources(std::string_view key, core::ResourceList& out);
   FieldReader& IntOrStr(std::string_view key, std::optional<IntOrString>& out);
+  // Any JSON number, integral or not (the rare float64 field).
+  FieldReader& Number(std::string_view key, std::optional<double>& out);
   // Any JSON value kept as is (open maps such as EC2NodeClass.spec.kubelet); absent is null.
   FieldReader& Raw(std::string_view key, nlohmann::json& out);
 
@@ -118,6 +120,7 @@ class FieldWriter {
   FieldWriter& StrList(std::string_view key, const std::vector<std::string>& v);
   FieldWriter& Resources(std::string_view key, const core::ResourceList& v);
   FieldWriter& IntOrStr(std::string_view key, const std::optional<IntOrString>& v);
+  FieldWriter& Number(std::string_view key, const std::optional<double>& v);
   FieldWriter& Raw(std::string_view key, const nlohmann::json& v);  // null is left out
   // Always written, even when zero or empty (fields without omitempty).
   FieldWriter& Always(std::string_view key, nlohmann::json v);
@@ -136,6 +139,15 @@ class FieldWriter {
   template <typename T>
   FieldWriter& List(std::string_view key, const std::vector<T>& v) {
     if (v.empty()) return *this;
+    nlohmann::json list = nlohmann::json::array();
+    for (const T& item : v) list.push_back(Encode(item));
+    obj_[std::string(key)] = std::move(list);
+    return *this;
+  }
+
+  // A list written even when empty (a required field without omitempty).
+  template <typename T>
+  FieldWriter& RequiredList(std::string_view key, const std::vector<T>& v) {
     nlohmann::json list = nlohmann::json::array();
     for (const T& item : v) list.push_back(Encode(item));
     obj_[std::string(key)] = std::move(list);

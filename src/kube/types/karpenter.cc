@@ -3,40 +3,7 @@
 #include "kube/types/core_types.h"
 
 namespace gpufleet::kube {
-namespace {
-
 using json = nlohmann::json;
-
-bool ConditionTrue(const std::vector<Condition>& conditions, std::string_view type) {
-  const Condition* c = FindCondition(conditions, type);
-  return c != nullptr && c->status == "True";
-}
-
-// A JSON number, integer or not (FieldReader has no float reader; decisionRatioThreshold is the
-// only float in these kinds).
-void ReadNumber(FieldReader& r, std::string_view key, std::optional<double>& out) {
-  json v;
-  r.Raw(key, v);
-  if (v.is_null()) return;
-  if (!v.is_number()) {
-    r.Fail(InvalidArgumentError(r.path().Field(key).str() + ": expected number, got " +
-                                std::string(v.type_name())));
-    return;
-  }
-  out = v.get<double>();
-}
-
-json NumberOrNull(const std::optional<double>& v) { return v ? json(*v) : json(); }
-
-// A list written even when empty: required fields without omitempty (Go writes them always).
-template <typename T>
-json EncodeList(const std::vector<T>& items) {
-  json list = json::array();
-  for (const T& item : items) list.push_back(Encode(item));
-  return list;
-}
-
-}  // namespace
 
 // --- shared karpenter.sh/v1 ------------------------------------------------------------------
 
@@ -132,7 +99,7 @@ std::string_view NodeClaim::NodePoolName() const {
 }
 
 bool NodeClaim::Ready() const {
-  return ConditionTrue(status.conditions, karpenter::kConditionReady);
+  return IsConditionTrue(status.conditions, karpenter::kConditionReady);
 }
 
 // --- NodePool --------------------------------------------------------------------------------
@@ -197,14 +164,14 @@ json Encode(const DisruptionBudget& v) {
 }
 
 Status Decode(const json& j, const core::JsonPath& path, Disruption& out) {
-  FieldReader r(j, path);
-  r.Str("consolidateAfter", out.consolidate_after)
+  return FieldReader(j, path)
+      .Str("consolidateAfter", out.consolidate_after)
       .Str("consolidationPolicy", out.consolidation_policy)
       .Int32("consolidationThreshold", out.consolidation_threshold)
-      .Str("consolidateWhen", out.consolidate_when);
-  ReadNumber(r, "decisionRatioThreshold", out.decision_ratio_threshold);
-  r.List("budgets", out.budgets);
-  return r.status();
+      .Str("consolidateWhen", out.consolidate_when)
+      .Number("decisionRatioThreshold", out.decision_ratio_threshold)
+      .List("budgets", out.budgets)
+      .status();
 }
 
 json Encode(const Disruption& v) {
@@ -213,7 +180,7 @@ json Encode(const Disruption& v) {
       .Str("consolidationPolicy", v.consolidation_policy)
       .Int("consolidationThreshold", v.consolidation_threshold)
       .Str("consolidateWhen", v.consolidate_when)
-      .Raw("decisionRatioThreshold", NumberOrNull(v.decision_ratio_threshold))
+      .Number("decisionRatioThreshold", v.decision_ratio_threshold)
       .List("budgets", v.budgets)
       .Take();
 }
@@ -273,7 +240,7 @@ json Encode(const NodePool& v) {
 }
 
 bool NodePool::Ready() const {
-  return ConditionTrue(status.conditions, karpenter::kConditionReady);
+  return IsConditionTrue(status.conditions, karpenter::kConditionReady);
 }
 
 // --- EC2NodeClass spec -----------------------------------------------------------------------
@@ -609,7 +576,7 @@ json Encode(const ResolvedAMI& v) {
   return FieldWriter()
       .Always("id", v.id)
       .Str("name", v.name)
-      .Always("requirements", EncodeList(v.requirements))
+      .RequiredList("requirements", v.requirements)
       .Bool("deprecated", v.deprecated)
       .Take();
 }
@@ -653,7 +620,7 @@ json Encode(const EC2NodeClass& v) {
 }
 
 bool EC2NodeClass::Ready() const {
-  return ConditionTrue(status.conditions, karpenter::kConditionReady);
+  return IsConditionTrue(status.conditions, karpenter::kConditionReady);
 }
 
 }  // namespace gpufleet::kube

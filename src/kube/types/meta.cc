@@ -128,4 +128,9 @@ const Condition* FindCondition(const std::vector<Condition>& conditions, std::st
   return nullptr;
 }
 
+bool IsConditionTrue(const std::vector<Condition>& conditions, std::string_view type) {
+  const Condition* c = FindCondition(conditions, type);
+  return c != nullptr && c->status == "True";
+}
+
 }  // namespace gpufleet::kube

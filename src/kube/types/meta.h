@@ -110,6 +110,8 @@ nlohmann::json Encode(const LabelSelectorSpec& v);
 
 // The condition of `type`, or nullptr.
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type);
+// The condition of `type` is present with status "True".
+bool IsConditionTrue(const std::vector<Condition>& conditions, std::string_view type);
 
 // Decodes a whole object of kind T. InvalidArgument when apiVersion/kind are present and name
 // another kind, or a field has the wrong type (the message names the field path).

@@ -222,11 +222,7 @@ json Encode(const PodSpec& v) {
       .List("tolerations", v.tolerations)
       .List("topologySpreadConstraints", v.topology_spread_constraints)
       .List("initContainers", v.init_containers)
-      .Always("containers", [&] {
-        json list = json::array();
-        for (const auto& c : v.containers) list.push_back(Encode(c));
-        return list;
-      }())
+      .RequiredList("containers", v.containers)
       .Resources("overhead", v.overhead)
       .List("volumes", v.volumes)
       .Take();

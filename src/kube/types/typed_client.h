@@ -82,7 +82,8 @@ class TypedClient {
   // nullopt when the server answered with a Status (the object is gone).
   Result<std::optional<T>> Delete(std::string_view ns, std::string_view name, const DeleteOptions& options = {}) {
     GF_ASSIGN_OR_RETURN(nlohmann::json answer, client_.Delete(T::Resource(), ns, name, options));
-    if (answer.is_object() && answer.value("kind", "") == "Status") return std::optional<T>();
+    auto kind = answer.is_object() ? answer.find("kind") : answer.end();
+    if (kind != answer.end() && *kind == "Status") return std::optional<T>();
     GF_ASSIGN_OR_RETURN(T obj, FromJson<T>(answer));
     return std::optional<T>(std::move(obj));
   }
@@ -122,12 +123,8 @@ class TypedClient {
     } else if (items != page.end() && !items->is_null()) {
       return InvalidArgumentError("list of " + T::Resource().resource + ": items is not an array");
     }
-    out.resource_version.clear();
-    out.continue_token.clear();
-    if (auto meta = page.find("metadata"); meta != page.end() && meta->is_object()) {
-      if (auto rv = meta->find("resourceVersion"); rv != meta->end() && rv->is_string()) out.resource_version = *rv;
-      if (auto next = meta->find("continue"); next != meta->end() && next->is_string()) out.continue_token = *next;
-    }
+    out.resource_version = MetadataString(page, "resourceVersion");
+    out.continue_token = MetadataString(page, "continue");
     return OkStatus();
   }
 
