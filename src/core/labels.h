@@ -7,14 +7,17 @@
 #include <string>
 #include <string_view>
 
+#include "core/interned_string.h"
 #include "core/status.h"
 
 namespace gpufleet::core {
 
-// Node and pod labels. Ordered so that printing and hashing are deterministic; a flat sorted
-// vector, not a tree: label sets are small and informer caches hold millions of them (a tree
-// node costs ~50 bytes of pointers and malloc overhead per label).
-using Labels = boost::container::flat_map<std::string, std::string, std::less<>>;
+// Node and pod labels (and annotations). Ordered so that printing and hashing are
+// deterministic; a flat sorted vector, not a tree: label sets are small and informer caches hold
+// millions of them (a tree node costs ~50 bytes of pointers and malloc overhead per label).
+// Keys and values are interned: a handful of distinct strings recur across every pod and node,
+// so an entry is 16 bytes and values compare by pointer.
+using Labels = boost::container::flat_map<InternedString, InternedString, std::less<>>;
 
 // Returns "" when `key` is a valid label key (a qualified name: optional DNS-1123 subdomain prefix
 // of at most 253 characters and '/', then a name of 1-63 characters [A-Za-z0-9][-A-Za-z0-9_.]*

@@ -1,6 +1,7 @@
 #include "core/quantity.h"
 
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -260,7 +261,7 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   if (text.empty()) return SyntaxError(text, "expected a digit", 0);
   if (text == "0") {
     Quantity zero;
-    zero.text_ = "0";
+    zero.SetText("0");
     return zero;
   }
   Scanned sc;
@@ -331,7 +332,7 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   }
   const auto nanos = static_cast<int128>(*magnitude);
   Quantity q(sc.positive ? nanos : -nanos, format);
-  if (keep_text) q.text_ = std::string(text);
+  if (keep_text) q.SetText(text);
   return q;
 }
 
@@ -373,7 +374,7 @@ double Quantity::AsApproximateDouble() const {
 }
 
 std::string Quantity::String() const {
-  if (!text_.empty()) return text_;
+  if (text_size_ != 0) return std::string(Text());
   if (nanos_ == 0) return "0";
   std::string out;
   if (nanos_ < 0) out += '-';
@@ -407,7 +408,7 @@ Status Quantity::Add(const Quantity& other) {
   }
   if (nanos_ == 0) format_ = other.format_;
   nanos_ = sum;
-  text_.clear();
+  ClearText();
   return OkStatus();
 }
 
@@ -419,13 +420,56 @@ Status Quantity::Sub(const Quantity& other) {
   }
   if (nanos_ == 0) format_ = other.format_;
   nanos_ = diff;
-  text_.clear();
+  ClearText();
   return OkStatus();
 }
 
 void Quantity::Neg() {
   nanos_ = -nanos_;
-  text_.clear();
+  ClearText();
+}
+
+std::string_view Quantity::Text() const {
+  if (text_size_ != kHeapText) return {text_, text_size_};
+  std::string* heap = nullptr;
+  std::memcpy(&heap, text_, sizeof(heap));
+  return *heap;
+}
+
+void Quantity::SetText(std::string_view text) {
+  ClearText();
+  if (text.size() <= kInlineText) {
+    std::memcpy(text_, text.data(), text.size());
+    text_size_ = static_cast<uint8_t>(text.size());
+    return;
+  }
+  auto* heap = new std::string(text);
+  std::memcpy(text_, &heap, sizeof(heap));
+  text_size_ = kHeapText;
+}
+
+void Quantity::ClearText() noexcept {
+  if (text_size_ == kHeapText) {
+    std::string* heap = nullptr;
+    std::memcpy(&heap, text_, sizeof(heap));
+    delete heap;
+  }
+  text_size_ = 0;
+}
+
+void Quantity::CopyFrom(const Quantity& other) {
+  nanos_ = other.nanos_;
+  format_ = other.format_;
+  text_size_ = 0;
+  if (other.text_size_ != 0) SetText(other.Text());
+}
+
+void Quantity::StealFrom(Quantity& other) noexcept {
+  nanos_ = other.nanos_;
+  format_ = other.format_;
+  text_size_ = other.text_size_;
+  std::memcpy(text_, other.text_, kInlineText);
+  other.text_size_ = 0;  // a heap string now belongs to this
 }
 
 std::ostream& operator<<(std::ostream& os, const Quantity& q) { return os << q.String(); }

@@ -32,6 +32,8 @@
 //   - A BinarySI value of 1024^7 or more prints with "Ei" (e.g. "1024Ei"); upstream drops the
 //     suffix and prints a wrong number.
 // Value type: copyable, movable; const methods are safe to call concurrently; no exceptions.
+// 32 bytes: resource lists are held by the million in informer caches, so the verbatim text is
+// kept inline (every real manifest's quantities fit in 14 bytes) and only longer text allocates.
 #pragma once
 
 #include <compare>
@@ -48,7 +50,7 @@ __extension__ typedef __int128 int128;
 __extension__ typedef unsigned __int128 uint128;
 
 // How a quantity prints. Parse sets it from the suffix; it survives arithmetic (see Add).
-enum class Format {
+enum class Format : uint8_t {
   kDecimalExponent,  // 12e6
   kBinarySI,         // 12Mi (12 * 2^20)
   kDecimalSI,        // 12M  (12 * 10^6)
@@ -64,6 +66,23 @@ class Quantity {
 
   // Zero, DecimalSI.
   Quantity() = default;
+  Quantity(const Quantity& other) { CopyFrom(other); }
+  Quantity(Quantity&& other) noexcept { StealFrom(other); }
+  Quantity& operator=(const Quantity& other) {
+    if (this != &other) {
+      ClearText();
+      CopyFrom(other);
+    }
+    return *this;
+  }
+  Quantity& operator=(Quantity&& other) noexcept {
+    if (this != &other) {
+      ClearText();
+      StealFrom(other);
+    }
+    return *this;
+  }
+  ~Quantity() { ClearText(); }
 
   // Parses `text` exactly as upstream's ParseQuantity does (no surrounding whitespace allowed).
   // InvalidArgument for malformed text: the message quotes the text and gives the 0-based byte
@@ -119,11 +138,22 @@ class Quantity {
  private:
   Quantity(int128 nanos, Format format) : nanos_(nanos), format_(format) {}
 
+  static constexpr size_t kInlineText = 14;
+  static constexpr uint8_t kHeapText = 0xff;  // text_ holds a std::string* (memcpy'd)
+  std::string_view Text() const;
+  void SetText(std::string_view text);
+  void ClearText() noexcept;
+  void CopyFrom(const Quantity& other);
+  void StealFrom(Quantity& other) noexcept;
+
   int128 nanos_ = 0;
   Format format_ = Format::kDecimalSI;
-  // The parsed text when upstream would keep it verbatim; empty otherwise.
-  std::string text_;
+  // The parsed text when upstream would keep it verbatim (empty otherwise): inline when it
+  // fits, else on the heap.
+  uint8_t text_size_ = 0;
+  char text_[kInlineText] = {};
 };
+static_assert(sizeof(Quantity) == 32);
 
 // Prints String(); for GoogleTest and logs.
 std::ostream& operator<<(std::ostream& os, const Quantity& q);

@@ -12,7 +12,7 @@ bool IsAbsenceOperator(Operator op) { return op == Operator::kNotIn || op == Ope
 
 Requirements Requirements::FromLabels(const Labels& labels) {
   Requirements out;
-  for (const auto& [key, value] : labels) out.Add(Requirement::In(key, {value}));
+  for (const auto& [key, value] : labels) out.Add(Requirement::In(key, {value.str()}));
   return out;
 }
 

@@ -43,7 +43,7 @@ template <typename T>
 struct InformerTraits {
   static Result<T> Decode(nlohmann::json& obj) { return FromJson<T>(obj); }
   static std::string Key(const T& obj) { return obj.metadata.Key(); }
-  static std::string Namespace(const T& obj) { return obj.metadata.ns; }
+  static std::string Namespace(const T& obj) { return obj.metadata.ns.str(); }
   static std::string ResourceVersion(const T& obj) { return obj.metadata.resource_version; }
 };
 

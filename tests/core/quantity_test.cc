@@ -530,6 +530,28 @@ TEST(QuantityArithmetic, AddSubRoundTripAcrossScales) {
   EXPECT_TRUE(q.IsZero()) << q;
 }
 
+TEST(QuantityStorage, LongVerbatimTextSurvivesCopyMoveAndAssignment) {
+  // 16 characters: beyond the inline buffer, so the text lives on the heap.
+  const std::string long_text = "123456789012345k";
+  Quantity q = P(long_text);
+  ASSERT_EQ(q.String(), long_text);
+  Quantity copy = q;
+  Quantity moved = std::move(q);
+  EXPECT_EQ(copy.String(), long_text);
+  EXPECT_EQ(moved.String(), long_text);
+  Quantity assigned = P("100.035k");
+  assigned = copy;
+  EXPECT_EQ(assigned.String(), long_text);
+  assigned = P("1E3");  // heap text released, inline text taken
+  EXPECT_EQ(assigned.String(), "1E3");
+  copy = std::move(moved);
+  EXPECT_EQ(copy.String(), long_text);
+  GF_ASSERT_OK(copy.Add(P("1")));  // arithmetic forgets the text
+  EXPECT_EQ(copy.String(), "123456789012345001");
+  const Quantity fourteen = P("123456789.123k");  // exactly the inline size
+  EXPECT_EQ(Quantity(fourteen).String(), "123456789.123k");
+}
+
 TEST(QuantityFormat, NamesMatchUpstream) {
   EXPECT_EQ(FormatName(kDecExp), "DecimalExponent");
   EXPECT_EQ(FormatName(kBinSI), "BinarySI");

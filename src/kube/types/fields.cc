@@ -46,13 +46,28 @@ const json* FieldReader::Field(std::string_view key, json::value_t type) {
   return &*it;
 }
 
+const std::string* FieldReader::StrField(std::string_view key) {
+  const json* v = Field(key, json::value_t::string);
+  return v == nullptr ? nullptr : &v->get_ref<const std::string&>();
+}
+
 FieldReader& FieldReader::Str(std::string_view key, std::string& out) {
-  if (const json* v = Field(key, json::value_t::string)) out = v->get_ref<const std::string&>();
+  if (const std::string* v = StrField(key)) out = *v;
   return *this;
 }
 
 FieldReader& FieldReader::Str(std::string_view key, std::optional<std::string>& out) {
-  if (const json* v = Field(key, json::value_t::string)) out = v->get_ref<const std::string&>();
+  if (const std::string* v = StrField(key)) out = *v;
+  return *this;
+}
+
+FieldReader& FieldReader::Str(std::string_view key, core::InternedString& out) {
+  if (const std::string* v = StrField(key)) out = *v;
+  return *this;
+}
+
+FieldReader& FieldReader::Str(std::string_view key, std::optional<core::InternedString>& out) {
+  if (const std::string* v = StrField(key)) out = *v;
   return *this;
 }
 
@@ -122,7 +137,8 @@ FieldReader& FieldReader::StrMap(std::string_view key, core::Labels& out) {
   return *this;
 }
 
-FieldReader& FieldReader::StrList(std::string_view key, std::vector<std::string>& out) {
+template <typename S>
+FieldReader& FieldReader::StrListOf(std::string_view key, std::vector<S>& out) {
   const json* v = Field(key, json::value_t::array);
   if (v == nullptr) return *this;
   out.clear();
@@ -133,9 +149,17 @@ FieldReader& FieldReader::StrList(std::string_view key, std::vector<std::string>
       Fail(WrongType(path_.Field(key).Index(i), "string", item));
       return *this;
     }
-    out.push_back(item.get_ref<const std::string&>());
+    out.emplace_back(item.get_ref<const std::string&>());
   }
   return *this;
+}
+
+FieldReader& FieldReader::StrList(std::string_view key, std::vector<std::string>& out) {
+  return StrListOf(key, out);
+}
+
+FieldReader& FieldReader::StrList(std::string_view key, std::vector<core::InternedString>& out) {
+  return StrListOf(key, out);
 }
 
 FieldReader& FieldReader::Resources(std::string_view key, core::ResourceList& out) {
@@ -206,6 +230,16 @@ FieldWriter& FieldWriter::Str(std::string_view key, const std::optional<std::str
   return *this;
 }
 
+FieldWriter& FieldWriter::Str(std::string_view key, const core::InternedString& v) {
+  if (!v.empty()) obj_[std::string(key)] = v;
+  return *this;
+}
+
+FieldWriter& FieldWriter::Str(std::string_view key, const std::optional<core::InternedString>& v) {
+  if (v) obj_[std::string(key)] = *v;
+  return *this;
+}
+
 FieldWriter& FieldWriter::Int(std::string_view key, int64_t v) {
   if (v != 0) obj_[std::string(key)] = v;
   return *this;
@@ -241,6 +275,14 @@ FieldWriter& FieldWriter::StrMap(std::string_view key, const core::Labels& v) {
 
 FieldWriter& FieldWriter::StrList(std::string_view key, const std::vector<std::string>& v) {
   if (!v.empty()) obj_[std::string(key)] = v;
+  return *this;
+}
+
+FieldWriter& FieldWriter::StrList(std::string_view key, const std::vector<core::InternedString>& v) {
+  if (v.empty()) return *this;
+  json list = json::array();
+  for (const auto& item : v) list.push_back(item);
+  obj_[std::string(key)] = std::move(list);
   return *this;
 }
 

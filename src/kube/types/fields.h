@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/interned_string.h"
 #include "core/json.h"
 #include "core/labels.h"
 #include "core/resource_list.h"
@@ -48,6 +49,8 @@ class FieldReader {
 
   FieldReader& Str(std::string_view key, std::string& out);
   FieldReader& Str(std::string_view key, std::optional<std::string>& out);
+  FieldReader& Str(std::string_view key, core::InternedString& out);
+  FieldReader& Str(std::string_view key, std::optional<core::InternedString>& out);
   FieldReader& Int(std::string_view key, int64_t& out);
   FieldReader& Int(std::string_view key, std::optional<int64_t>& out);
   FieldReader& Int32(std::string_view key, int32_t& out);
@@ -56,6 +59,7 @@ class FieldReader {
   FieldReader& Bool(std::string_view key, std::optional<bool>& out);
   FieldReader& StrMap(std::string_view key, core::Labels& out);
   FieldReader& StrList(std::string_view key, std::vector<std::string>& out);
+  FieldReader& StrList(std::string_view key, std::vector<core::InternedString>& out);
   FieldReader& Resources(std::string_view key, core::ResourceList& out);
   FieldReader& IntOrStr(std::string_view key, std::optional<IntOrString>& out);
   // Any JSON number, integral or not (the rare float64 field).
@@ -100,6 +104,11 @@ class FieldReader {
   }
 
  private:
+  // The string under `key` (absent or null: nullptr).
+  const std::string* StrField(std::string_view key);
+  template <typename S>
+  FieldReader& StrListOf(std::string_view key, std::vector<S>& out);
+
   const nlohmann::json* obj_;
   core::JsonPath path_;
   Status status_;
@@ -110,6 +119,8 @@ class FieldWriter {
  public:
   FieldWriter& Str(std::string_view key, const std::string& v);
   FieldWriter& Str(std::string_view key, const std::optional<std::string>& v);
+  FieldWriter& Str(std::string_view key, const core::InternedString& v);
+  FieldWriter& Str(std::string_view key, const std::optional<core::InternedString>& v);
   // Zero is left out, as `int64 json:",omitempty"` does.
   FieldWriter& Int(std::string_view key, int64_t v);
   FieldWriter& Int(std::string_view key, const std::optional<int64_t>& v);
@@ -118,6 +129,7 @@ class FieldWriter {
   FieldWriter& Bool(std::string_view key, const std::optional<bool>& v);
   FieldWriter& StrMap(std::string_view key, const core::Labels& v);
   FieldWriter& StrList(std::string_view key, const std::vector<std::string>& v);
+  FieldWriter& StrList(std::string_view key, const std::vector<core::InternedString>& v);
   FieldWriter& Resources(std::string_view key, const core::ResourceList& v);
   FieldWriter& IntOrStr(std::string_view key, const std::optional<IntOrString>& v);
   FieldWriter& Number(std::string_view key, const std::optional<double>& v);

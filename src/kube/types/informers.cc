@@ -14,6 +14,6 @@ template class BasicInformer<NodePool>;
 template class BasicInformer<NodeClaim>;
 template class BasicInformer<EC2NodeClass>;
 
-std::vector<std::string> PodNodeNameIndex(const Pod& pod) { return {pod.spec.node_name}; }
+std::vector<std::string> PodNodeNameIndex(const Pod& pod) { return {pod.spec.node_name.str()}; }
 
 }  // namespace gpufleet::kube

@@ -31,11 +31,12 @@
 
 namespace gpufleet::kube {
 
+// Fields shared by many objects (namespaces, owners, finalizers, selectors) are interned.
 struct OwnerReference {
-  std::string api_version;
-  std::string kind;
-  std::string name;
-  std::string uid;
+  core::InternedString api_version;
+  core::InternedString kind;
+  core::InternedString name;
+  core::InternedString uid;  // the owner's: shared by all its replicas
   std::optional<bool> controller;
   std::optional<bool> block_owner_deletion;
 
@@ -44,8 +45,8 @@ struct OwnerReference {
 
 struct ObjectMeta {
   std::string name;
-  std::string generate_name;
-  std::string ns;  // metadata.namespace
+  core::InternedString generate_name;
+  core::InternedString ns;  // metadata.namespace
   std::string uid;
   std::string resource_version;
   int64_t generation = 0;
@@ -55,12 +56,12 @@ struct ObjectMeta {
   core::Labels labels;
   core::Labels annotations;
   std::vector<OwnerReference> owner_references;
-  std::vector<std::string> finalizers;
+  std::vector<core::InternedString> finalizers;
   // managedFields is deliberately not modelled: caches never need it, and a PUT without it
   // leaves the server's copy unchanged.
 
   // "namespace/name", or "name" for cluster-scoped objects: the informer cache key.
-  std::string Key() const { return ns.empty() ? name : ns + "/" + name; }
+  std::string Key() const { return ns.empty() ? name : ns.str() + "/" + name; }
   // The owner reference with controller=true, if any.
   const OwnerReference* ControllerRef() const;
 
@@ -81,9 +82,9 @@ struct Condition {
 
 // metav1.LabelSelector as written on the wire; Compile() gives the matcher.
 struct LabelSelectorRequirementSpec {
-  std::string key;
-  std::string op;  // In, NotIn, Exists, DoesNotExist
-  std::vector<std::string> values;
+  core::InternedString key;
+  core::InternedString op;  // In, NotIn, Exists, DoesNotExist
+  std::vector<core::InternedString> values;
 
   friend bool operator==(const LabelSelectorRequirementSpec&, const LabelSelectorRequirementSpec&) = default;
 };

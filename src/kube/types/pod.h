@@ -16,11 +16,11 @@
 namespace gpufleet::kube {
 
 struct ContainerPort {
-  std::string name;
+  core::InternedString name;
   int32_t container_port = 0;
   int32_t host_port = 0;
-  std::string protocol;  // "" means TCP
-  std::string host_ip;
+  core::InternedString protocol;  // "" means TCP
+  core::InternedString host_ip;
 
   friend bool operator==(const ContainerPort&, const ContainerPort&) = default;
 };
@@ -33,12 +33,12 @@ struct ResourceRequirements {
 };
 
 struct Container {
-  std::string name;
-  std::string image;
+  core::InternedString name;
+  core::InternedString image;
   ResourceRequirements resources;
   std::vector<ContainerPort> ports;
   // "Always" on an init container makes it a sidecar (runs for the pod's life).
-  std::optional<std::string> restart_policy;
+  std::optional<core::InternedString> restart_policy;
 
   friend bool operator==(const Container&, const Container&) = default;
 };
@@ -59,11 +59,11 @@ struct NodeAffinity {
 
 struct PodAffinityTerm {
   std::optional<LabelSelectorSpec> label_selector;
-  std::vector<std::string> namespaces;
-  std::string topology_key;
+  std::vector<core::InternedString> namespaces;
+  core::InternedString topology_key;
   std::optional<LabelSelectorSpec> namespace_selector;
-  std::vector<std::string> match_label_keys;
-  std::vector<std::string> mismatch_label_keys;
+  std::vector<core::InternedString> match_label_keys;
+  std::vector<core::InternedString> mismatch_label_keys;
 
   friend bool operator==(const PodAffinityTerm&, const PodAffinityTerm&) = default;
 };
@@ -93,35 +93,37 @@ struct Affinity {
 
 struct TopologySpreadConstraint {
   int32_t max_skew = 0;
-  std::string topology_key;
-  std::string when_unsatisfiable;  // DoNotSchedule | ScheduleAnyway
+  core::InternedString topology_key;
+  core::InternedString when_unsatisfiable;  // DoNotSchedule | ScheduleAnyway
   std::optional<LabelSelectorSpec> label_selector;
   std::optional<int32_t> min_domains;
-  std::optional<std::string> node_affinity_policy;  // Honor | Ignore
-  std::optional<std::string> node_taints_policy;
-  std::vector<std::string> match_label_keys;
+  std::optional<core::InternedString> node_affinity_policy;  // Honor | Ignore
+  std::optional<core::InternedString> node_taints_policy;
+  std::vector<core::InternedString> match_label_keys;
 
   friend bool operator==(const TopologySpreadConstraint&, const TopologySpreadConstraint&) = default;
 };
 
 // A volume, reduced to what placement depends on.
 struct Volume {
-  std::string name;
-  std::optional<std::string> claim_name;  // persistentVolumeClaim.claimName
+  core::InternedString name;
+  std::optional<core::InternedString> claim_name;  // persistentVolumeClaim.claimName
   bool ephemeral = false;                 // a generic ephemeral volume (a PVC made per pod)
 
   friend bool operator==(const Volume&, const Volume&) = default;
 };
 
+// Strings that recur across pods (node names, images, scheduler, policies) are interned; the
+// pod's own name, uid and timestamps are not.
 struct PodSpec {
-  std::string node_name;
-  std::string scheduler_name;
-  std::string service_account_name;
-  std::string priority_class_name;
+  core::InternedString node_name;
+  core::InternedString scheduler_name;
+  core::InternedString service_account_name;
+  core::InternedString priority_class_name;
   std::optional<int32_t> priority;
-  std::optional<std::string> preemption_policy;
-  std::optional<std::string> runtime_class_name;
-  std::string restart_policy;
+  std::optional<core::InternedString> preemption_policy;
+  std::optional<core::InternedString> runtime_class_name;
+  core::InternedString restart_policy;
   std::optional<int64_t> termination_grace_period_seconds;
   bool host_network = false;
   core::Labels node_selector;
@@ -137,23 +139,23 @@ struct PodSpec {
 };
 
 struct PodCondition {
-  std::string type;    // PodScheduled, Ready, ...
-  std::string status;  // True | False | Unknown
-  std::string reason;  // e.g. Unschedulable
-  std::string message;
+  core::InternedString type;    // PodScheduled, Ready, ...
+  core::InternedString status;  // True | False | Unknown
+  core::InternedString reason;  // e.g. Unschedulable
+  core::InternedString message;
   std::string last_transition_time;
 
   friend bool operator==(const PodCondition&, const PodCondition&) = default;
 };
 
 struct PodStatus {
-  std::string phase;  // Pending | Running | Succeeded | Failed | Unknown
+  core::InternedString phase;  // Pending | Running | Succeeded | Failed | Unknown
   std::vector<PodCondition> conditions;
-  std::string nominated_node_name;
-  std::string host_ip;
+  core::InternedString nominated_node_name;
+  core::InternedString host_ip;
   std::string pod_ip;
   std::string start_time;
-  std::string reason;
+  core::InternedString reason;
 
   friend bool operator==(const PodStatus&, const PodStatus&) = default;
 };

@@ -494,7 +494,7 @@ TEST(KarpenterViewTest, NodeClaimRoundTripsExactly) {
 
   EXPECT_EQ(claim.NodePoolName(), "gpu");
   EXPECT_TRUE(claim.Ready());
-  EXPECT_EQ(claim.metadata.finalizers, std::vector<std::string>{"karpenter.sh/termination"});
+  EXPECT_EQ(claim.metadata.finalizers, std::vector<core::InternedString>{"karpenter.sh/termination"});
   ASSERT_EQ(claim.metadata.owner_references.size(), 1u);
   EXPECT_EQ(claim.metadata.owner_references[0].block_owner_deletion, true);
   EXPECT_EQ(claim.spec.resources.requests.Find("nvidia.com/gpu")->Value(), 1);
