@@ -23,6 +23,7 @@ PACKAGES=(
   python3                                # bench/run summariser, e2e JSON checks
   curl                                   # e2e tests of the API server (raw HTTP requests)
   python3-kubernetes                     # second, independent API client in the e2e tests
+  nghttp2-server                         # nghttpd: an HTTP/2 server for the kube transport h2 test
 )
 
 missing=()

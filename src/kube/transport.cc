@@ -330,6 +330,12 @@ Result<Response> Transport::Perform(const Request& request, const Credentials& c
 
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  long version = 0;
+  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
+  response.http_version = version == CURL_HTTP_VERSION_2_0   ? 20
+                          : version == CURL_HTTP_VERSION_1_1 ? 11
+                          : version == CURL_HTTP_VERSION_1_0 ? 10
+                                                             : 0;
   // The handle holds pointers into this frame (callback data, error buffer, header lists).
   // Clear them all now: the handle outlives the frame, in the pool or until its cleanup at the
   // end of this function, and curl may touch its options then. Reset keeps the connection.

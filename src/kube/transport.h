@@ -60,6 +60,7 @@ struct Response {
   std::string content_type;
   std::optional<std::chrono::seconds> retry_after;
   int attempts = 0;          // sends it took, retries included
+  int http_version = 0;      // as negotiated: 11 (HTTP/1.1), 20 (HTTP/2); 0 when unknown
 };
 
 class Transport {
