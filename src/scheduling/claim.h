@@ -1,0 +1,84 @@
+// The solver's working state: existing nodes taking pods, and NodeClaims being built from a
+// NodePool's template (Karpenter's ExistingNode, NodeClaimTemplate and NodeClaim). Internal to
+// scheduling/: Solve is the interface.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "scheduling/model.h"
+
+namespace gpufleet::scheduling {
+
+// True when `port` clashes with any of `used` (same port and protocol, and either address is a
+// wildcard or both are equal): kube-scheduler's NodePorts filter.
+bool HostPortConflict(const std::vector<HostPort>& used, const std::vector<HostPort>& wanted);
+
+// An existing node or in-flight NodeClaim during a solve.
+class NodeState {
+ public:
+  explicit NodeState(const ExistingNode& node);
+  // Adds the pod when its taints are tolerated, its labels satisfy `reqs`, its host ports are
+  // free and the pod fits next to what is already requested.
+  bool TryAdd(const Pod& pod, const core::Requirements& reqs, const Options& options);
+
+ private:
+  const ExistingNode* node_;
+  core::Requirements requirements_;  // its labels
+  std::vector<core::Taint> taints_;  // ephemeral taints dropped while not initialized
+  core::ResourceList requested_;
+  std::vector<HostPort> host_ports_;
+};
+
+class Claim;
+
+// A NodePool's template: its requirements (with its labels and the pool's own label), the
+// DaemonSet overhead its nodes pay, and the instance types still within its limits.
+class ClaimTemplate {
+ public:
+  static ClaimTemplate Build(const Input& in, size_t nodepool);
+  // A NodeClaim with no pods yet, over the instance types that fit the remaining limits.
+  Claim NewClaim(const Input& in) const;
+  // Charges a claim created from this template against the pool's limits: the largest
+  // capacity among its instance types, per resource (Karpenter's rule).
+  void Consume(const Input& in, const Claim& claim);
+
+ private:
+  size_t nodepool_ = 0;
+  core::Requirements requirements_;
+  core::ResourceList daemon_overhead_;
+  std::vector<size_t> instance_types_;
+  core::ResourceList remaining_;  // limits minus use; only limited resources
+  bool limited_ = false;
+};
+
+class Claim {
+ public:
+  Claim(size_t nodepool, core::Requirements reqs, core::ResourceList overhead, std::vector<size_t> types,
+        std::string limit_note);
+  // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
+  // why (FailedPrecondition) and leaves the claim unchanged.
+  Status TryAdd(const Input& in, size_t pod_index, const Pod& pod, const core::Requirements& reqs,
+                const Options& options);
+  const std::vector<size_t>& pods() const { return pods_; }
+  const std::vector<size_t>& instance_types() const { return instance_types_; }
+  // Orders instance types cheapest first, drops accelerator types nobody needs, truncates.
+  NewNodeClaim Finalize(const Input& in, const Options& options) const;
+
+ private:
+  size_t nodepool_;
+  core::Requirements requirements_;
+  core::ResourceList requests_;
+  std::vector<size_t> instance_types_;
+  std::vector<size_t> pods_;
+  std::vector<HostPort> host_ports_;
+  bool needs_accelerators_ = false;
+  std::string limit_note_;  // why the template had no instance types left, if so
+};
+
+// The cheapest available offering of `type` allowed by `reqs` (zone, capacity type,
+// reservation); nullptr when none.
+const Offering* CheapestOffering(const InstanceType& type, const core::Requirements& reqs);
+
+}  // namespace gpufleet::scheduling

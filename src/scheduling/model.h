@@ -1,0 +1,117 @@
+// The simulator's inputs and outputs: plain structs, no I/O. The provisioner builds an Input
+// from its informers (pods, nodes, NodeClaims, NodePools, DaemonSets) and the cloud provider's
+// instance types; Solve (scheduler.h) returns a Placement for every pod and the NodeClaims to
+// create. Indices refer to the vectors of the same Input.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/requirements.h"
+#include "core/resource_list.h"
+#include "core/taints.h"
+#include "scheduling/instance_type.h"
+
+namespace gpufleet::scheduling {
+
+struct HostPort {
+  int32_t port = 0;
+  std::string protocol = "TCP";
+  std::string host_ip;  // "" or 0.0.0.0: every address
+
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+struct Pod {
+  std::string key;  // namespace/name, for results and messages
+  std::string uid;
+  int64_t created = 0;  // creation time (any monotonic unit): older pods first among equals
+  core::Labels labels;
+  core::ResourceList requests;  // EffectiveRequests (pod_requests.h)
+  // nodeSelector and the first term of required node affinity, intersected.
+  core::Requirements requirements;
+  // The other OR-ed terms of required node affinity, tried in order when the first fails.
+  std::vector<core::Requirements> alternative_requirements;
+  std::vector<core::Toleration> tolerations;
+  std::vector<HostPort> host_ports;
+};
+
+struct NodePool {
+  std::string name;
+  int32_t weight = 0;  // higher first
+  core::Requirements requirements;
+  core::Labels labels;                    // spec.template.metadata.labels
+  std::vector<core::Taint> taints;        // pods must tolerate them
+  std::vector<core::Taint> startup_taints;  // removed by the node's agents; not checked
+  core::ResourceList limits;              // empty: unlimited
+  core::ResourceList in_use;              // capacity of this pool's existing nodes and claims
+  std::vector<size_t> instance_types;     // into Input::instance_types
+};
+
+// A Node, or a NodeClaim already launched but not yet a Node (in flight).
+struct ExistingNode {
+  std::string name;
+  std::string nodepool;  // "" for nodes Karpenter does not manage
+  core::Labels labels;
+  std::vector<core::Taint> taints;
+  core::ResourceList allocatable;
+  core::ResourceList requested;  // pods bound to it, and DaemonSet pods it will run
+  std::vector<HostPort> host_ports;  // in use
+  bool initialized = true;  // false: startup and known ephemeral taints are ignored
+};
+
+// A DaemonSet's pod: every new node that can run it pays its requests.
+struct DaemonSetPod {
+  std::string name;
+  core::ResourceList requests;
+  core::Requirements requirements;
+  std::vector<core::Toleration> tolerations;
+};
+
+struct Input {
+  std::vector<Pod> pods;
+  std::vector<ExistingNode> nodes;
+  std::vector<NodePool> nodepools;
+  std::vector<InstanceType> instance_types;
+  std::vector<DaemonSetPod> daemonsets;
+};
+
+struct Options {
+  // Label keys a pod may require though a NodePool does not define them, because the instance
+  // type or offering will (Karpenter's WellKnownLabels). Defaults: DefaultWellKnownLabels().
+  std::set<std::string, std::less<>> well_known_labels;
+  // Instance types kept per NodeClaim, cheapest first (Karpenter's MaxInstanceTypes).
+  size_t max_instance_types = 600;
+  // Polled once per pod; true stops the solve and returns what was placed (a deadline the
+  // caller measures: this module reads no clock).
+  std::function<bool()> out_of_time;
+};
+
+std::set<std::string, std::less<>> DefaultWellKnownLabels();
+
+struct NewNodeClaim {
+  size_t nodepool = 0;
+  core::Requirements requirements;  // the pool's, its labels, and every pod's, intersected
+  std::vector<size_t> instance_types;  // compatible, fitting, available: cheapest first
+  core::ResourceList requests;         // pods plus DaemonSet overhead
+  std::vector<size_t> pods;            // into Input::pods, in placement order
+};
+
+struct Placement {
+  enum class Kind { kUnplaced, kExistingNode, kNewNodeClaim };
+  Kind kind = Kind::kUnplaced;
+  size_t index = 0;   // into Input::nodes or Result::new_claims
+  std::string error;  // kUnplaced: why (every NodePool's reason, or the deadline)
+};
+
+struct Result {
+  std::vector<Placement> placements;  // one per Input::pods, same order
+  std::vector<NewNodeClaim> new_claims;
+  bool timed_out = false;
+};
+
+}  // namespace gpufleet::scheduling
