@@ -71,18 +71,25 @@ NodeState::NodeState(const ExistingNode& node)
       requirements_(core::Requirements::FromLabels(node.labels)),
       requested_(node.requested),
       host_ports_(node.host_ports) {
+  if (!requirements_.Has(core::labels::kHostname)) {
+    requirements_.Add(core::Requirement::In(core::labels::kHostname, {node.name}));
+  }
   for (const core::Taint& t : node.taints) {
     if (!node.initialized && core::IsKnownEphemeralTaint(t)) continue;
     taints_.push_back(t);
   }
 }
 
-bool NodeState::TryAdd(const Pod& pod, const core::Requirements& reqs, const Options&) {
+bool NodeState::TryAdd(size_t pod_index, const Pod& pod, const core::Requirements& reqs, Topology& topology) {
   if (!core::ToleratesAll(taints_, pod.tolerations).ok()) return false;
   if (HostPortConflict(host_ports_, pod.host_ports)) return false;
   if (!requirements_.IsCompatible(reqs)) return false;
   auto total = core::Merge(requested_, pod.requests);
   if (!total.ok() || !core::Fits(*total, node_->allocatable)) return false;
+  core::Requirements merged = requirements_;
+  merged.Add(reqs);
+  if (!topology.AddRequirements(pod_index, reqs, merged).ok()) return false;
+  topology.Record(pod_index, merged);
   requested_ = std::move(total).value();
   host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
   return true;
@@ -114,7 +121,7 @@ ClaimTemplate ClaimTemplate::Build(const Input& in, size_t nodepool) {
   return t;
 }
 
-Claim ClaimTemplate::NewClaim(const Input& in) const {
+Claim ClaimTemplate::NewClaim(const Input& in, const std::string& hostname) const {
   std::vector<size_t> types;
   bool any_exceeded = false;
   for (size_t i : instance_types_) {
@@ -136,7 +143,9 @@ Claim ClaimTemplate::NewClaim(const Input& in) const {
                               in.nodepools[nodepool_].name + "\" (remaining " + Describe(remaining_) + ")"
                         : "no instance types are available for nodepool \"" + in.nodepools[nodepool_].name + "\"";
   }
-  return Claim(nodepool_, requirements_, daemon_overhead_, std::move(types), std::move(note));
+  core::Requirements reqs = requirements_;
+  reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
+  return Claim(nodepool_, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
 }
 
 void ClaimTemplate::Consume(const Input& in, const Claim& claim) {
@@ -156,7 +165,7 @@ Claim::Claim(size_t nodepool, core::Requirements reqs, core::ResourceList overhe
       limit_note_(std::move(limit_note)) {}
 
 Status Claim::TryAdd(const Input& in, size_t pod_index, const Pod& pod, const core::Requirements& reqs,
-                     const Options& options) {
+                     const Options& options, Topology& topology) {
   if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
   const NodePool& pool = in.nodepools[nodepool_];
   GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
@@ -166,6 +175,7 @@ Status Claim::TryAdd(const Input& in, size_t pod_index, const Pod& pod, const co
   GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, options.well_known_labels));
   core::Requirements merged = requirements_;
   merged.Add(reqs);
+  GF_RETURN_IF_ERROR(topology.AddRequirements(pod_index, reqs, merged));
   auto total = core::Merge(requests_, pod.requests);
   if (!total.ok()) return total.status();
 
@@ -190,6 +200,7 @@ Status Claim::TryAdd(const Input& in, size_t pod_index, const Pod& pod, const co
     return FailedPreconditionError(why + ", daemonset overhead=" + Describe(requests_) + " + pod requests " +
                                    Describe(pod.requests) + ", requirements " + merged.ToString());
   }
+  topology.Record(pod_index, merged);
   requirements_ = std::move(merged);
   requests_ = std::move(total).value();
   instance_types_ = std::move(kept);
@@ -202,7 +213,9 @@ Status Claim::TryAdd(const Input& in, size_t pod_index, const Pod& pod, const co
 NewNodeClaim Claim::Finalize(const Input& in, const Options& options) const {
   NewNodeClaim out;
   out.nodepool = nodepool_;
-  out.requirements = requirements_;
+  for (const auto& [key, r] : requirements_.ByKey()) {
+    if (key != core::labels::kHostname) out.requirements.Add(r);
+  }
   out.requests = requests_;
   out.pods = pods_;
   struct Priced {

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "scheduling/model.h"
+#include "scheduling/topology.h"
 
 namespace gpufleet::scheduling {
 
@@ -19,9 +20,9 @@ bool HostPortConflict(const std::vector<HostPort>& used, const std::vector<HostP
 class NodeState {
  public:
   explicit NodeState(const ExistingNode& node);
-  // Adds the pod when its taints are tolerated, its labels satisfy `reqs`, its host ports are
-  // free and the pod fits next to what is already requested.
-  bool TryAdd(const Pod& pod, const core::Requirements& reqs, const Options& options);
+  // Adds the pod when its taints are tolerated, its labels satisfy `reqs` and the pod's
+  // topology, its host ports are free and the pod fits next to what is already requested.
+  bool TryAdd(size_t pod_index, const Pod& pod, const core::Requirements& reqs, Topology& topology);
 
  private:
   const ExistingNode* node_;
@@ -38,11 +39,13 @@ class Claim;
 class ClaimTemplate {
  public:
   static ClaimTemplate Build(const Input& in, size_t nodepool);
-  // A NodeClaim with no pods yet, over the instance types that fit the remaining limits.
-  Claim NewClaim(const Input& in) const;
+  // A NodeClaim with no pods yet, over the instance types that fit the remaining limits; its
+  // requirements pin kubernetes.io/hostname to `hostname`, a placeholder of this solve.
+  Claim NewClaim(const Input& in, const std::string& hostname) const;
   // Charges a claim created from this template against the pool's limits: the largest
   // capacity among its instance types, per resource (Karpenter's rule).
   void Consume(const Input& in, const Claim& claim);
+  const core::Requirements& requirements() const { return requirements_; }
 
  private:
   size_t nodepool_ = 0;
@@ -60,10 +63,12 @@ class Claim {
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
   Status TryAdd(const Input& in, size_t pod_index, const Pod& pod, const core::Requirements& reqs,
-                const Options& options);
+                const Options& options, Topology& topology);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
-  // Orders instance types cheapest first, drops accelerator types nobody needs, truncates.
+  const core::Requirements& requirements() const { return requirements_; }
+  // Orders instance types cheapest first, drops accelerator types nobody needs, truncates; the
+  // placeholder hostname is left out of the requirements.
   NewNodeClaim Finalize(const Input& in, const Options& options) const;
 
  private:

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/label_selector.h"
 #include "core/labels.h"
 #include "core/requirements.h"
 #include "core/resource_list.h"
@@ -26,8 +27,35 @@ struct HostPort {
   friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
+// A required pod (anti-)affinity term: pods matching `selector` in `namespaces` (empty: the
+// pod's own namespace) count, per value of `topology_key`.
+struct AffinityTerm {
+  std::string topology_key;
+  core::LabelSelector selector = core::LabelSelector::Nothing();
+  std::vector<std::string> namespaces;
+  bool all_namespaces = false;  // an empty namespaceSelector
+};
+
+// A topologySpreadConstraint with whenUnsatisfiable DoNotSchedule (ScheduleAnyway ones are
+// preferences, not modelled yet). matchLabelKeys are folded into `selector` by the caller.
+struct TopologySpread {
+  int32_t max_skew = 1;
+  std::string topology_key;
+  core::LabelSelector selector = core::LabelSelector::Nothing();
+  int32_t min_domains = 1;
+};
+
+// A pod already running on an existing node: it counts towards topology, and its anti-affinity
+// keeps matching pods out of its domain (symmetry).
+struct BoundPod {
+  std::string ns;
+  core::Labels labels;
+  std::vector<AffinityTerm> anti_affinity;
+};
+
 struct Pod {
   std::string key;  // namespace/name, for results and messages
+  std::string ns;
   std::string uid;
   int64_t created = 0;  // creation time (any monotonic unit): older pods first among equals
   core::Labels labels;
@@ -38,6 +66,9 @@ struct Pod {
   std::vector<core::Requirements> alternative_requirements;
   std::vector<core::Toleration> tolerations;
   std::vector<HostPort> host_ports;
+  std::vector<TopologySpread> topology_spread;
+  std::vector<AffinityTerm> affinity;       // required podAffinity
+  std::vector<AffinityTerm> anti_affinity;  // required podAntiAffinity
 };
 
 struct NodePool {
@@ -61,6 +92,7 @@ struct ExistingNode {
   core::ResourceList allocatable;
   core::ResourceList requested;  // pods bound to it, and DaemonSet pods it will run
   std::vector<HostPort> host_ports;  // in use
+  std::vector<BoundPod> pods;        // for topology and anti-affinity
   bool initialized = true;  // false: startup and known ephemeral taints are ignored
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "scheduling/claim.h"
 
@@ -41,7 +42,12 @@ class Solver {
       const NodePool& pb = in_.nodepools[b];
       return pa.weight != pb.weight ? pa.weight > pb.weight : pa.name < pb.name;
     });
-    for (size_t p = 0; p < in_.nodepools.size(); ++p) templates_.push_back(ClaimTemplate::Build(in_, p));
+    std::vector<core::Requirements> pool_reqs;
+    for (size_t p = 0; p < in_.nodepools.size(); ++p) {
+      templates_.push_back(ClaimTemplate::Build(in_, p));
+      pool_reqs.push_back(templates_.back().requirements());
+    }
+    topology_.emplace(in_, pool_reqs);
   }
 
   Result Run() {
@@ -91,7 +97,7 @@ class Solver {
     const Pod& pod = in_.pods[pod_index];
     const core::Requirements& reqs = RequirementsOf(pod_index);
     for (size_t n : node_order_) {
-      if (nodes_[n].TryAdd(pod, reqs, options_)) {
+      if (nodes_[n].TryAdd(pod_index, pod, reqs, *topology_)) {
         return {.kind = Placement::Kind::kExistingNode, .index = n};
       }
     }
@@ -101,15 +107,17 @@ class Solver {
     std::stable_sort(claim_order_.begin(), claim_order_.end(),
                      [&](size_t a, size_t b) { return claims_[a].pods().size() < claims_[b].pods().size(); });
     for (size_t c : claim_order_) {
-      if (claims_[c].TryAdd(in_, pod_index, pod, reqs, options_).ok()) {
+      if (claims_[c].TryAdd(in_, pod_index, pod, reqs, options_, *topology_).ok()) {
         return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
       }
     }
     std::string errors;
     for (size_t p : pool_order_) {
       ClaimTemplate& tmpl = templates_[p];
-      Claim claim = tmpl.NewClaim(in_);
-      Status s = claim.TryAdd(in_, pod_index, pod, reqs, options_);
+      const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
+      Claim claim = tmpl.NewClaim(in_, hostname);
+      topology_->RegisterDomain(std::string(core::labels::kHostname), hostname);
+      Status s = claim.TryAdd(in_, pod_index, pod, reqs, options_, *topology_);
       if (s.ok()) {
         tmpl.Consume(in_, claim);
         claims_.push_back(std::move(claim));
@@ -136,6 +144,7 @@ class Solver {
   std::vector<Claim> claims_;
   std::vector<size_t> claim_order_;
   std::vector<size_t> relaxed_;
+  std::optional<Topology> topology_;
 };
 
 }  // namespace

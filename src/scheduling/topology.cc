@@ -1,0 +1,230 @@
+#include "scheduling/topology.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace gpufleet::scheduling {
+namespace {
+
+constexpr std::string_view kHostname = core::labels::kHostname;
+
+std::string NodeDomain(const ExistingNode& node, const std::string& key) {
+  auto it = node.labels.find(key);
+  if (it != node.labels.end()) return it->second.str();
+  return key == kHostname ? node.name : "";
+}
+
+void InsertSorted(std::vector<std::string>& v, const std::string& s) {
+  auto it = std::lower_bound(v.begin(), v.end(), s);
+  if (it == v.end() || *it != s) v.insert(it, s);
+}
+
+}  // namespace
+
+bool Topology::Group::Selects(const std::string& ns, const core::Labels& labels) const {
+  if (!all_namespaces && !std::binary_search(namespaces.begin(), namespaces.end(), ns)) return false;
+  return selector.Matches(labels);
+}
+
+Topology::Topology(const Input& in, const std::vector<core::Requirements>& pool_requirements) : in_(in) {
+  constrained_by_.resize(in.pods.size());
+  counted_in_.resize(in.pods.size());
+  auto term_group = [&](Kind kind, const Pod& pod, const AffinityTerm& t) {
+    return GroupFor(kind, pod.ns, t.topology_key, t.selector, t.namespaces, t.all_namespaces, 1, 1);
+  };
+  for (size_t i = 0; i < in.pods.size(); ++i) {
+    const Pod& pod = in.pods[i];
+    for (const TopologySpread& s : pod.topology_spread) {
+      constrained_by_[i].push_back(
+          GroupFor(Kind::kSpread, pod.ns, s.topology_key, s.selector, {}, false, s.max_skew, s.min_domains));
+    }
+    for (const AffinityTerm& t : pod.affinity) constrained_by_[i].push_back(term_group(Kind::kAffinity, pod, t));
+    for (const AffinityTerm& t : pod.anti_affinity) {
+      constrained_by_[i].push_back(term_group(Kind::kAntiAffinity, pod, t));
+      counted_in_[i].push_back(term_group(Kind::kInverseAntiAffinity, pod, t));
+    }
+  }
+  for (const ExistingNode& node : in.nodes) {
+    for (const BoundPod& b : node.pods) {
+      for (const AffinityTerm& t : b.anti_affinity) {
+        GroupFor(Kind::kInverseAntiAffinity, b.ns, t.topology_key, t.selector, t.namespaces, t.all_namespaces, 1, 1);
+      }
+    }
+  }
+  // Which groups each pod counts in, and which inverse groups constrain it.
+  for (size_t i = 0; i < in.pods.size(); ++i) {
+    const Pod& pod = in.pods[i];
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if (!groups_[g].Selects(pod.ns, pod.labels)) continue;
+      if (groups_[g].kind == Kind::kInverseAntiAffinity) {
+        constrained_by_[i].push_back(g);
+      } else {
+        counted_in_[i].push_back(g);
+      }
+    }
+  }
+  // The domain universe of every key a group uses.
+  for (const Group& g : groups_) {
+    if (domains_.count(g.key) != 0) continue;
+    std::vector<std::string>& values = domains_[g.key];
+    for (size_t p = 0; p < in.nodepools.size(); ++p) {
+      const core::Requirement pool_req = pool_requirements[p].Get(g.key);
+      for (size_t t : in.nodepools[p].instance_types) {
+        const core::Requirements& type_reqs = in.instance_types[t].requirements;
+        if (!type_reqs.Has(g.key)) continue;
+        const core::Requirement r = type_reqs.Get(g.key);
+        if (r.complement()) continue;
+        for (const std::string& v : r.values()) {
+          if (pool_req.Has(v)) InsertSorted(values, v);
+        }
+      }
+    }
+    for (const ExistingNode& node : in.nodes) {
+      if (std::string d = NodeDomain(node, g.key); !d.empty()) InsertSorted(values, d);
+    }
+  }
+  for (Group& g : groups_) {
+    for (const std::string& d : domains_[g.key]) g.counts.emplace(d, 0);
+  }
+  // Pods already running count where they run.
+  for (const ExistingNode& node : in.nodes) {
+    for (const BoundPod& b : node.pods) {
+      for (Group& g : groups_) {
+        const std::string d = NodeDomain(node, g.key);
+        if (d.empty()) continue;
+        if (g.kind != Kind::kInverseAntiAffinity && g.Selects(b.ns, b.labels)) ++g.counts[d];
+      }
+      for (const AffinityTerm& t : b.anti_affinity) {
+        const size_t g = GroupFor(Kind::kInverseAntiAffinity, b.ns, t.topology_key, t.selector, t.namespaces,
+                                  t.all_namespaces, 1, 1);
+        if (std::string d = NodeDomain(node, t.topology_key); !d.empty()) ++groups_[g].counts[d];
+      }
+    }
+  }
+}
+
+size_t Topology::GroupFor(Kind kind, const std::string& pod_ns, const std::string& key,
+                          const core::LabelSelector& selector, const std::vector<std::string>& namespaces,
+                          bool all_namespaces, int32_t max_skew, int32_t min_domains) {
+  std::vector<std::string> ns = namespaces.empty() && !all_namespaces ? std::vector<std::string>{pod_ns} : namespaces;
+  std::sort(ns.begin(), ns.end());
+  ns.erase(std::unique(ns.begin(), ns.end()), ns.end());
+  std::string id = std::to_string(static_cast<int>(kind)) + "|" + key + "|" + selector.ToString() + "|" +
+                   std::to_string(all_namespaces) + "|" + std::to_string(max_skew) + "|" + std::to_string(min_domains);
+  for (const std::string& n : ns) id += "|" + n;
+  auto [it, inserted] = group_index_.emplace(id, groups_.size());
+  if (!inserted) return it->second;
+  Group g{.kind = kind, .key = key, .selector = selector, .namespaces = std::move(ns), .all_namespaces = all_namespaces,
+          .max_skew = max_skew, .min_domains = min_domains};
+  static constexpr const char* kKinds[] = {"topology spread", "pod affinity", "pod anti-affinity",
+                                           "anti-affinity of a placed pod"};
+  g.description = std::string(kKinds[static_cast<int>(kind)]) + " on " + key + " (" + selector.ToString() + ")";
+  if (kind == Kind::kSpread) g.description += " maxSkew " + std::to_string(max_skew);
+  if (auto d = domains_.find(key); d != domains_.end()) {
+    for (const std::string& v : d->second) g.counts.emplace(v, 0);
+  }
+  groups_.push_back(std::move(g));
+  return groups_.size() - 1;
+}
+
+void Topology::RegisterDomain(const std::string& key, const std::string& domain) {
+  auto it = domains_.find(key);
+  if (it == domains_.end()) return;  // no group uses the key
+  InsertSorted(it->second, domain);
+  for (Group& g : groups_) {
+    if (g.key == key) g.counts.emplace(domain, 0);
+  }
+}
+
+Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement& pod_domains,
+                         const core::Requirement& node_domains, std::vector<std::string>& out) const {
+  const Pod& pod = in_.pods[pod_index];
+  auto count = [&](const std::string& d) {
+    auto it = g.counts.find(d);
+    return it == g.counts.end() ? 0 : it->second;
+  };
+  // Domains the node could be in and the pod may use, in name order.
+  std::vector<std::string> candidates;
+  if (!node_domains.complement()) {
+    for (const std::string& d : node_domains.values()) {
+      if (pod_domains.Has(d)) candidates.push_back(d);
+    }
+  } else if (auto it = domains_.find(g.key); it != domains_.end()) {
+    for (const std::string& d : it->second) {
+      if (node_domains.Has(d) && pod_domains.Has(d)) candidates.push_back(d);
+    }
+  }
+  const bool self = g.Selects(pod.ns, pod.labels);
+  switch (g.kind) {
+    case Kind::kSpread: {
+      int min = 0;
+      if (g.key != kHostname) {
+        int eligible = 0;
+        min = INT_MAX;
+        for (const std::string& d : domains_.at(g.key)) {
+          if (!pod_domains.Has(d)) continue;
+          ++eligible;
+          min = std::min(min, count(d));
+        }
+        if (eligible < g.min_domains || eligible == 0) min = 0;
+      }
+      const std::string* best = nullptr;
+      int best_count = INT_MAX;
+      for (const std::string& d : candidates) {
+        const int c = count(d) + (self ? 1 : 0);
+        if (c - min <= g.max_skew && c < best_count) {
+          best = &d;
+          best_count = c;
+        }
+      }
+      if (best != nullptr) out.push_back(*best);
+      break;
+    }
+    case Kind::kAffinity: {
+      for (const std::string& d : candidates) {
+        if (count(d) > 0) out.push_back(d);
+      }
+      if (out.empty() && self) {
+        bool any_selected = false;
+        for (const auto& [d, c] : g.counts) any_selected = any_selected || (c > 0 && pod_domains.Has(d));
+        if (!any_selected && !candidates.empty()) out.push_back(candidates.front());
+      }
+      break;
+    }
+    case Kind::kAntiAffinity:
+    case Kind::kInverseAntiAffinity:
+      for (const std::string& d : candidates) {
+        if (count(d) == 0) out.push_back(d);
+      }
+      break;
+  }
+  if (out.empty()) return FailedPreconditionError("unsatisfiable " + g.description);
+  return OkStatus();
+}
+
+Status Topology::AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
+                                 core::Requirements& node_reqs) const {
+  for (size_t gi : constrained_by_[pod_index]) {
+    const Group& g = groups_[gi];
+    std::vector<std::string> allowed;
+    GF_RETURN_IF_ERROR(Allowed(g, pod_index, pod_reqs.Get(g.key), node_reqs.Get(g.key), allowed));
+    node_reqs.Add(core::Requirement::In(g.key, std::move(allowed)));
+  }
+  return OkStatus();
+}
+
+void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
+  for (size_t gi : counted_in_[pod_index]) {
+    Group& g = groups_[gi];
+    const core::Requirement r = node_reqs.Get(g.key);
+    if (r.complement()) continue;
+    if (g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) {
+      // Anti-affinity must block every domain the pod may still land in (Karpenter's rule).
+      for (const std::string& d : r.values()) ++g.counts[d];
+    } else if (r.values().size() == 1) {
+      ++g.counts[r.values().front()];
+    }
+  }
+}
+
+}  // namespace gpufleet::scheduling

@@ -1,0 +1,82 @@
+// Topology: pod topology spread and required pod (anti-)affinity during a solve (Karpenter's
+// scheduling/topology.go and topologygroup.go).
+//
+// A group counts, per domain (a value of its topology key: a zone, a hostname), the pods that
+// its selector selects. Groups come from every pod's spread constraints and affinity terms,
+// plus an inverse group per anti-affinity term (counting the pods that *own* the term, so a pod
+// they select stays out of their domains: anti-affinity is symmetric). Domains are registered
+// up front: each key's values over the NodePools' instance types and the existing nodes, so a
+// zone no node runs in yet still counts as an empty domain; new NodeClaims register their own
+// hostname. Existing nodes' pods are counted at construction.
+//
+// When a pod is tried on a node or claim, AddRequirements narrows the node's requirement on each
+// relevant key to the domains the pod may use there:
+//   spread      the least-loaded allowed domain whose count (plus the pod, if it selects itself)
+//               stays within maxSkew of the minimum over the pod's eligible domains (zero for
+//               hostname: a new node is always possible, and below minDomains)
+//   affinity    domains already holding a selected pod; the first pod of a self-selecting group
+//               may start one (the first domain the node allows)
+//   anti-affinity and inverse anti-affinity: domains holding no selected pod (owner)
+// Ties go to the smallest domain name (Karpenter's map order is random; ours is deterministic).
+// Record counts a placed pod in every group that selects it, for each key the node's
+// requirements pin to one value; anti-affinity groups count it in every domain it may still land
+// in (so a claim not yet pinned to a zone blocks all its zones, as Karpenter does).
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/requirements.h"
+#include "core/status.h"
+#include "scheduling/model.h"
+
+namespace gpufleet::scheduling {
+
+class Topology {
+ public:
+  // `pool_requirements[p]`: NodePool p's template requirements (for the domain universe).
+  Topology(const Input& in, const std::vector<core::Requirements>& pool_requirements);
+
+  void RegisterDomain(const std::string& key, const std::string& domain);
+  // Narrows `node_reqs` (a node's or claim's requirements, already intersected with the pod's)
+  // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
+  Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
+                         core::Requirements& node_reqs) const;
+  void Record(size_t pod_index, const core::Requirements& node_reqs);
+  // True when the pod has no topology constraints and no inverse anti-affinity selects it.
+  bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
+
+ private:
+  enum class Kind { kSpread, kAffinity, kAntiAffinity, kInverseAntiAffinity };
+  struct Group {
+    Kind kind;
+    std::string key;
+    core::LabelSelector selector = core::LabelSelector::Nothing();
+    std::vector<std::string> namespaces;  // sorted; empty with all_namespaces
+    bool all_namespaces = false;
+    int32_t max_skew = 1;
+    int32_t min_domains = 1;
+    std::unordered_map<std::string, int> counts;  // every registered domain, zero included
+    std::string description;                      // for errors
+
+    bool Selects(const std::string& ns, const core::Labels& labels) const;
+  };
+
+  size_t GroupFor(Kind kind, const std::string& pod_ns, const std::string& key, const core::LabelSelector& selector,
+                  const std::vector<std::string>& namespaces, bool all_namespaces, int32_t max_skew, int32_t min_domains);
+  // The domains of `key` allowed for the pod by group `g`, given the node's requirement on it.
+  Status Allowed(const Group& g, size_t pod_index, const core::Requirement& pod_domains,
+                 const core::Requirement& node_domains, std::vector<std::string>& out) const;
+
+  const Input& in_;
+  std::vector<Group> groups_;
+  std::unordered_map<std::string, size_t> group_index_;
+  // Per pod: groups whose constraint applies to it (its own, and inverse groups selecting it).
+  std::vector<std::vector<size_t>> constrained_by_;
+  // Per pod: groups it counts in when placed (groups selecting it; inverse groups it owns).
+  std::vector<std::vector<size_t>> counted_in_;
+  std::unordered_map<std::string, std::vector<std::string>> domains_;  // key -> sorted domains
+};
+
+}  // namespace gpufleet::scheduling
