@@ -45,6 +45,17 @@ Requirement Requirements::Get(std::string_view key) const {
   return it->second;
 }
 
+const Requirement* Requirements::Find(std::string_view key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
+bool Requirements::DoesIntersectOn(const Requirements& incoming, std::string_view key) const {
+  const Requirement* mine = Find(key);
+  const Requirement* theirs = incoming.Find(key);
+  return mine == nullptr || theirs == nullptr || IntersectsKey(*mine, *theirs);
+}
+
 bool Requirements::IntersectsKey(const Requirement& existing, const Requirement& incoming) const {
   if (existing.Intersection(incoming).Len() != 0) return true;
   return IsAbsenceOperator(incoming.op()) && IsAbsenceOperator(existing.op());

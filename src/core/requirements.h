@@ -33,6 +33,8 @@ class Requirements {
   bool Has(std::string_view key) const { return by_key_.find(key) != by_key_.end(); }
   // The requirement on `key`; Exists when the key is not constrained.
   Requirement Get(std::string_view key) const;
+  // The requirement on `key`, or nullptr when the key is not constrained (no copy).
+  const Requirement* Find(std::string_view key) const;
   const std::map<std::string, Requirement, std::less<>>& ByKey() const { return by_key_; }
   size_t size() const { return by_key_.size(); }
   bool empty() const { return by_key_.empty(); }
@@ -50,6 +52,8 @@ class Requirements {
   bool IsCompatible(const Requirements& incoming,
                     const std::set<std::string, std::less<>>& allow_undefined = {}) const;
   bool DoesIntersect(const Requirements& incoming) const;
+  // DoesIntersect restricted to one key (true when either side leaves it unconstrained).
+  bool DoesIntersectOn(const Requirements& incoming, std::string_view key) const;
 
   // True if the labels satisfy every requirement (a missing label is checked as absent).
   bool Matches(const Labels& labels) const;

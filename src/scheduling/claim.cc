@@ -80,11 +80,12 @@ NodeState::NodeState(const ExistingNode& node)
   }
 }
 
-bool NodeState::TryAdd(size_t pod_index, const Pod& pod, const core::Requirements& reqs, Topology& topology) {
+bool NodeState::TryAdd(size_t pod_index, const Pod& pod, const core::ResourceList& requests,
+                       const core::Requirements& reqs, Topology& topology) {
   if (!core::ToleratesAll(taints_, pod.tolerations).ok()) return false;
   if (HostPortConflict(host_ports_, pod.host_ports)) return false;
   if (!requirements_.IsCompatible(reqs)) return false;
-  auto total = core::Merge(requested_, pod.requests);
+  auto total = core::Merge(requested_, requests);
   if (!total.ok() || !core::Fits(*total, node_->allocatable)) return false;
   core::Requirements merged = requirements_;
   merged.Add(reqs);
@@ -95,7 +96,7 @@ bool NodeState::TryAdd(size_t pod_index, const Pod& pod, const core::Requirement
   return true;
 }
 
-ClaimTemplate ClaimTemplate::Build(const Input& in, size_t nodepool) {
+ClaimTemplate ClaimTemplate::Build(const Input& in, size_t nodepool, const TypeIndex& index) {
   const NodePool& pool = in.nodepools[nodepool];
   ClaimTemplate t;
   t.nodepool_ = nodepool;
@@ -108,10 +109,13 @@ ClaimTemplate ClaimTemplate::Build(const Input& in, size_t nodepool) {
     if (CheapestOffering(type, t.requirements_) == nullptr) continue;
     t.instance_types_.push_back(i);
   }
+  std::stable_sort(t.instance_types_.begin(), t.instance_types_.end(),
+                   [&](size_t a, size_t b) { return index.Larger(a, b); });
   for (const DaemonSetPod& ds : in.daemonsets) {
     if (!core::ToleratesAll(pool.taints, ds.tolerations).ok()) continue;
     if (!t.requirements_.IsCompatible(ds.requirements, DefaultWellKnownLabels())) continue;
     (void)core::MergeInto(t.daemon_overhead_, ds.requests);
+    (void)core::MergeInto(t.daemon_overhead_, core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
   }
   t.limited_ = !pool.limits.empty();
   if (t.limited_) {
@@ -164,46 +168,107 @@ Claim::Claim(size_t nodepool, core::Requirements reqs, core::ResourceList overhe
       instance_types_(std::move(types)),
       limit_note_(std::move(limit_note)) {}
 
-Status Claim::TryAdd(const Input& in, size_t pod_index, const Pod& pod, const core::Requirements& reqs,
-                     const Options& options, Topology& topology) {
-  if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
-  const NodePool& pool = in.nodepools[nodepool_];
-  GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
-  if (HostPortConflict(host_ports_, pod.host_ports)) {
-    return FailedPreconditionError("a host port the pod needs is taken on this node");
-  }
-  GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, options.well_known_labels));
-  core::Requirements merged = requirements_;
-  merged.Add(reqs);
-  GF_RETURN_IF_ERROR(topology.AddRequirements(pod_index, reqs, merged));
-  auto total = core::Merge(requests_, pod.requests);
-  if (!total.ok()) return total.status();
-
-  std::vector<size_t> kept;
+Status Claim::NoTypeError(const Input& in, const core::Requirements& merged, const core::ResourceList& total,
+                          const Pod& pod) const {
+  // The failure path only: say which condition no candidate met.
   size_t compatible = 0, fitting = 0, offered = 0;
   for (size_t i : instance_types_) {
     const InstanceType& type = in.instance_types[i];
     const bool c = type.requirements.DoesIntersect(merged);
-    const bool f = core::Fits(*total, type.allocatable);
-    const bool o = c && CheapestOffering(type, merged) != nullptr;
     compatible += c;
-    fitting += f;
-    offered += o;
-    if (c && f && o) kept.push_back(i);
+    fitting += core::Fits(total, type.allocatable);
+    offered += c && CheapestOffering(type, merged) != nullptr;
   }
-  if (kept.empty()) {
-    std::string why = compatible == 0 ? "no instance type met the scheduling requirements"
-                      : fitting == 0  ? "no instance type has enough resources"
-                      : offered == 0  ? "no instance type has an available offering that meets the scheduling requirements"
-                                      : "no instance type which had enough resources and the required offering met the "
-                                        "scheduling requirements";
-    return FailedPreconditionError(why + ", daemonset overhead=" + Describe(requests_) + " + pod requests " +
-                                   Describe(pod.requests) + ", requirements " + merged.ToString());
+  const std::string why = compatible == 0 ? "no instance type met the scheduling requirements"
+                          : fitting == 0  ? "no instance type has enough resources"
+                          : offered == 0  ? "no instance type has an available offering that meets the scheduling requirements"
+                                          : "no instance type which had enough resources and the required offering met the "
+                                            "scheduling requirements";
+  return FailedPreconditionError(why + ", daemonset overhead and pods " + Describe(requests_) + " + pod requests " +
+                                 Describe(pod.requests) + ", requirements " + merged.ToString());
+}
+
+bool Claim::AnyFits(const Input& in, const core::ResourceList& total) const {
+  if (!max_allocatable_.empty() && !core::Fits(total, max_allocatable_)) return false;
+  for (size_t i : instance_types_) {
+    if (core::Fits(total, in.instance_types[i].allocatable)) return true;
   }
-  topology.Record(pod_index, merged);
-  requirements_ = std::move(merged);
+  return false;
+}
+
+std::vector<size_t> Claim::Filter(const Input& in, const TypeIndex& index, const core::Requirements& merged,
+                                  const std::vector<std::string>& changed_keys,
+                                  const core::ResourceList& total) const {
+  std::optional<uint64_t> offer_mask;
+  bool offerings_changed = false;
+  std::vector<std::string_view> type_keys;  // changed keys some type constrains
+  for (const std::string& k : changed_keys) {
+    if (k == kZone || k == keys::kCapacityType || k == keys::kReservationId) offerings_changed = true;
+    if (index.TypesDefine(k)) type_keys.push_back(k);
+  }
+  if (offerings_changed) offer_mask = index.AllowedOfferings(merged);
+  std::vector<size_t> kept;
+  for (size_t i : instance_types_) {
+    const InstanceType& type = in.instance_types[i];
+    if (!core::Fits(total, type.allocatable)) continue;
+    bool ok = true;
+    for (std::string_view k : type_keys) {
+      if (!type.requirements.DoesIntersectOn(merged, k)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && offerings_changed) {
+      ok = offer_mask ? (index.OfferingMask(i) & *offer_mask) != 0 : CheapestOffering(type, merged) != nullptr;
+    }
+    if (ok) kept.push_back(i);
+  }
+  return kept;
+}
+
+Status Claim::TryAdd(const Input& in, const TypeIndex& index, size_t pod_index, const Pod& pod,
+                     const core::ResourceList& requests, const core::Requirements& reqs, const Options& options,
+                     Topology& topology) {
+  if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
+  const NodePool& pool = in.nodepools[nodepool_];
+  if (!pool.taints.empty()) GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
+  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
+    return FailedPreconditionError("a host port the pod needs is taken on this node");
+  }
+  auto total = core::Merge(requests_, requests);
+  if (!total.ok()) return total.status();
+  if (!AnyFits(in, *total)) {
+    return FailedPreconditionError("no instance type has enough resources, daemonset overhead and pods " +
+                                   Describe(requests_) + " + pod requests " + Describe(pod.requests));
+  }
+  if (!reqs.empty()) GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, options.well_known_labels));
+  std::vector<core::Requirement> narrowings;
+  GF_RETURN_IF_ERROR(topology.Narrow(pod_index, reqs, requirements_, narrowings));
+
+  if (!reqs.empty() || !narrowings.empty()) {
+    core::Requirements merged = requirements_;
+    std::vector<std::string> changed;
+    for (const auto& [key, r] : reqs.ByKey()) {
+      merged.Add(r);
+      changed.push_back(key);
+    }
+    for (const core::Requirement& r : narrowings) {
+      merged.Add(r);
+      changed.push_back(r.key());
+    }
+    std::vector<size_t> kept = Filter(in, index, merged, changed, *total);
+    if (kept.empty()) return NoTypeError(in, merged, *total, pod);
+    topology.Record(pod_index, merged);
+    requirements_ = std::move(merged);
+    instance_types_ = std::move(kept);
+    max_allocatable_ = core::ResourceList();
+    for (size_t i : instance_types_) {
+      max_allocatable_ = core::MaxResources(max_allocatable_, in.instance_types[i].allocatable);
+    }
+  } else {
+    topology.Record(pod_index, requirements_);
+  }
   requests_ = std::move(total).value();
-  instance_types_ = std::move(kept);
   pods_.push_back(pod_index);
   host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
   needs_accelerators_ = needs_accelerators_ || NeedsAccelerators(pod.requests);
@@ -225,6 +290,7 @@ NewNodeClaim Claim::Finalize(const Input& in, const Options& options) const {
   std::vector<Priced> priced;
   bool any_plain = false;
   for (size_t i : instance_types_) {
+    if (!core::Fits(requests_, in.instance_types[i].allocatable)) continue;
     const Offering* o = CheapestOffering(in.instance_types[i], requirements_);
     priced.push_back({i, o == nullptr ? std::numeric_limits<double>::infinity() : o->price});
     any_plain = any_plain || !in.instance_types[i].HasAccelerators();
@@ -240,6 +306,47 @@ NewNodeClaim Claim::Finalize(const Input& in, const Options& options) const {
     out.instance_types.push_back(p.type);
   }
   return out;
+}
+
+TypeIndex::TypeIndex(const Input& in) : in_(in) {
+  for (const InstanceType& t : in.instance_types) {
+    for (const Offering& o : t.offerings) {
+      auto it = std::lower_bound(zones_.begin(), zones_.end(), o.zone);
+      if (it == zones_.end() || *it != o.zone) zones_.insert(it, o.zone);
+    }
+    for (const auto& [key, r] : t.requirements.ByKey()) defined_keys_.insert(key);
+  }
+  masks_.assign(in.instance_types.size(), 0);
+  if (zones_.size() > 21) return;
+  for (size_t i = 0; i < in.instance_types.size(); ++i) {
+    for (const Offering& o : in.instance_types[i].offerings) {
+      if (!o.available) continue;
+      const auto z = static_cast<size_t>(std::lower_bound(zones_.begin(), zones_.end(), o.zone) - zones_.begin());
+      masks_[i] |= uint64_t{1} << (z * 3 + static_cast<size_t>(o.capacity_type));
+    }
+  }
+}
+
+std::optional<uint64_t> TypeIndex::AllowedOfferings(const core::Requirements& reqs) const {
+  if (zones_.size() > 21 || reqs.Find(keys::kReservationId) != nullptr) return std::nullopt;
+  const core::Requirement* zone = reqs.Find(kZone);
+  const core::Requirement* ct = reqs.Find(keys::kCapacityType);
+  uint64_t mask = 0;
+  for (size_t z = 0; z < zones_.size(); ++z) {
+    if (zone != nullptr && !zone->Has(zones_[z])) continue;
+    for (CapacityType c : {CapacityType::kOnDemand, CapacityType::kSpot, CapacityType::kReserved}) {
+      if (ct != nullptr && !ct->Has(CapacityTypeName(c))) continue;
+      mask |= uint64_t{1} << (z * 3 + static_cast<size_t>(c));
+    }
+  }
+  return mask;
+}
+
+bool TypeIndex::Larger(size_t a, size_t b) const {
+  const InstanceType& x = in_.instance_types[a];
+  const InstanceType& y = in_.instance_types[b];
+  if (int c = core::CmpResource(x.allocatable, y.allocatable, "cpu"); c != 0) return c > 0;
+  return core::CmpResource(x.allocatable, y.allocatable, "memory") > 0;
 }
 
 const Offering* CheapestOffering(const InstanceType& type, const core::Requirements& reqs) {

@@ -3,6 +3,8 @@
 // scheduling/: Solve is the interface.
 #pragma once
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,8 @@ class NodeState {
   explicit NodeState(const ExistingNode& node);
   // Adds the pod when its taints are tolerated, its labels satisfy `reqs` and the pod's
   // topology, its host ports are free and the pod fits next to what is already requested.
-  bool TryAdd(size_t pod_index, const Pod& pod, const core::Requirements& reqs, Topology& topology);
+  bool TryAdd(size_t pod_index, const Pod& pod, const core::ResourceList& requests, const core::Requirements& reqs,
+              Topology& topology);
 
  private:
   const ExistingNode* node_;
@@ -34,11 +37,33 @@ class NodeState {
 
 class Claim;
 
+// Facts about the instance types precomputed once per solve, so that narrowing a claim's zone
+// or capacity type is a bit test per type instead of string comparisons.
+class TypeIndex {
+ public:
+  explicit TypeIndex(const Input& in);
+  // One bit per (zone, capacity type) that `reqs` allow; nullopt when the mask cannot answer
+  // (a reservation id is constrained, or there are more than 21 zones): use CheapestOffering.
+  std::optional<uint64_t> AllowedOfferings(const core::Requirements& reqs) const;
+  // The (zone, capacity type) bits of the type's available offerings.
+  uint64_t OfferingMask(size_t type) const { return masks_[type]; }
+  // Whether any instance type's requirements constrain `key`.
+  bool TypesDefine(std::string_view key) const { return defined_keys_.count(key) != 0; }
+  // Largest first (cpu, then memory): the order claims keep their candidates in.
+  bool Larger(size_t a, size_t b) const;
+
+ private:
+  const Input& in_;
+  std::vector<std::string> zones_;  // sorted
+  std::vector<uint64_t> masks_;
+  std::set<std::string, std::less<>> defined_keys_;
+};
+
 // A NodePool's template: its requirements (with its labels and the pool's own label), the
 // DaemonSet overhead its nodes pay, and the instance types still within its limits.
 class ClaimTemplate {
  public:
-  static ClaimTemplate Build(const Input& in, size_t nodepool);
+  static ClaimTemplate Build(const Input& in, size_t nodepool, const TypeIndex& index);
   // A NodeClaim with no pods yet, over the instance types that fit the remaining limits; its
   // requirements pin kubernetes.io/hostname to `hostname`, a placeholder of this solve.
   Claim NewClaim(const Input& in, const std::string& hostname) const;
@@ -62,8 +87,10 @@ class Claim {
         std::string limit_note);
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
-  Status TryAdd(const Input& in, size_t pod_index, const Pod& pod, const core::Requirements& reqs,
-                const Options& options, Topology& topology);
+  // `requests` is the pod's requests plus one "pods".
+  Status TryAdd(const Input& in, const TypeIndex& index, size_t pod_index, const Pod& pod,
+                const core::ResourceList& requests, const core::Requirements& reqs, const Options& options,
+                Topology& topology);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
   const core::Requirements& requirements() const { return requirements_; }
@@ -72,10 +99,22 @@ class Claim {
   NewNodeClaim Finalize(const Input& in, const Options& options) const;
 
  private:
+  // Some type left can hold `total`: max_allocatable_ rules most claims out at once, then the
+  // largest-first candidates are scanned.
+  bool AnyFits(const Input& in, const core::ResourceList& total) const;
+  Status NoTypeError(const Input& in, const core::Requirements& merged, const core::ResourceList& total,
+                     const Pod& pod) const;
+  // The candidates compatible with `merged` (only `changed_keys` need checking) that fit `total`.
+  std::vector<size_t> Filter(const Input& in, const TypeIndex& index, const core::Requirements& merged,
+                             const std::vector<std::string>& changed_keys, const core::ResourceList& total) const;
+
   size_t nodepool_;
   core::Requirements requirements_;
   core::ResourceList requests_;
+  // Compatible with requirements_ and offered; filtered by fit lazily (requests only grow, so a
+  // type that stopped fitting never fits again): Finalize drops those that do not fit.
   std::vector<size_t> instance_types_;
+  core::ResourceList max_allocatable_;
   std::vector<size_t> pods_;
   std::vector<HostPort> host_ports_;
   bool needs_accelerators_ = false;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <set>
 
 #include "scheduling/claim.h"
 
@@ -27,7 +28,7 @@ std::vector<size_t> QueueOrder(const std::vector<Pod>& pods) {
 
 class Solver {
  public:
-  Solver(const Input& input, const Options& options) : in_(input), options_(options) {
+  Solver(const Input& input, const Options& options) : in_(input), options_(options), index_(input) {
     if (options_.well_known_labels.empty()) options_.well_known_labels = DefaultWellKnownLabels();
     for (const ExistingNode& n : in_.nodes) nodes_.emplace_back(n);
     // Initialized nodes first; stable, so the input's order breaks ties.
@@ -44,10 +45,19 @@ class Solver {
     });
     std::vector<core::Requirements> pool_reqs;
     for (size_t p = 0; p < in_.nodepools.size(); ++p) {
-      templates_.push_back(ClaimTemplate::Build(in_, p));
+      templates_.push_back(ClaimTemplate::Build(in_, p, index_));
       pool_reqs.push_back(templates_.back().requirements());
     }
     topology_.emplace(in_, pool_reqs);
+    // Every pod also takes one of the node's "pods" (Karpenter counts them as a resource).
+    requests_.reserve(in_.pods.size());
+    for (const Pod& p : in_.pods) {
+      core::ResourceList r = p.requests;
+      core::Quantity pods = r.Get("pods");
+      (void)pods.Add(core::Quantity::FromInt(1));
+      r.Set("pods", pods);
+      requests_.push_back(std::move(r));
+    }
   }
 
   Result Run() {
@@ -97,17 +107,16 @@ class Solver {
     const Pod& pod = in_.pods[pod_index];
     const core::Requirements& reqs = RequirementsOf(pod_index);
     for (size_t n : node_order_) {
-      if (nodes_[n].TryAdd(pod_index, pod, reqs, *topology_)) {
+      if (nodes_[n].TryAdd(pod_index, pod, requests_[pod_index], reqs, *topology_)) {
         return {.kind = Placement::Kind::kExistingNode, .index = n};
       }
     }
-    // Claims of this solve, fewest pods first (stable: older claims first among equals).
-    claim_order_.resize(claims_.size());
-    std::iota(claim_order_.begin(), claim_order_.end(), 0);
-    std::stable_sort(claim_order_.begin(), claim_order_.end(),
-                     [&](size_t a, size_t b) { return claims_[a].pods().size() < claims_[b].pods().size(); });
-    for (size_t c : claim_order_) {
-      if (claims_[c].TryAdd(in_, pod_index, pod, reqs, options_, *topology_).ok()) {
+    // Claims of this solve, fewest pods first (older claims first among equals).
+    for (auto it = claim_order_.begin(); it != claim_order_.end(); ++it) {
+      const size_t c = it->second;
+      if (claims_[c].TryAdd(in_, index_, pod_index, pod, requests_[pod_index], reqs, options_, *topology_).ok()) {
+        claim_order_.erase(it);
+        claim_order_.emplace(claims_[c].pods().size(), c);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
       }
     }
@@ -117,10 +126,11 @@ class Solver {
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
       Claim claim = tmpl.NewClaim(in_, hostname);
       topology_->RegisterDomain(std::string(core::labels::kHostname), hostname);
-      Status s = claim.TryAdd(in_, pod_index, pod, reqs, options_, *topology_);
+      Status s = claim.TryAdd(in_, index_, pod_index, pod, requests_[pod_index], reqs, options_, *topology_);
       if (s.ok()) {
         tmpl.Consume(in_, claim);
         claims_.push_back(std::move(claim));
+        claim_order_.emplace(1, claims_.size() - 1);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = claims_.size() - 1};
       }
       if (!errors.empty()) errors += "; ";
@@ -142,7 +152,10 @@ class Solver {
   std::vector<size_t> pool_order_;
   std::vector<ClaimTemplate> templates_;
   std::vector<Claim> claims_;
-  std::vector<size_t> claim_order_;
+  std::set<std::pair<size_t, size_t>> claim_order_;  // (pods, claim index)
+  TypeIndex index_;
+  std::vector<core::ResourceList> requests_;  // per pod, with one "pods"
+
   std::vector<size_t> relaxed_;
   std::optional<Topology> topology_;
 };

@@ -136,24 +136,26 @@ void Topology::RegisterDomain(const std::string& key, const std::string& domain)
   }
 }
 
-Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement& pod_domains,
-                         const core::Requirement& node_domains, std::vector<std::string>& out) const {
+Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
+                         const core::Requirement* node_domains, std::vector<std::string>& out) const {
   const Pod& pod = in_.pods[pod_index];
   auto count = [&](const std::string& d) {
     auto it = g.counts.find(d);
     return it == g.counts.end() ? 0 : it->second;
   };
-  // Domains the node could be in and the pod may use, in name order.
-  std::vector<std::string> candidates;
-  if (!node_domains.complement()) {
-    for (const std::string& d : node_domains.values()) {
-      if (pod_domains.Has(d)) candidates.push_back(d);
+  auto pod_allows = [&](const std::string& d) { return pod_domains == nullptr || pod_domains->Has(d); };
+  // Calls fn for the domains the node could be in and the pod may use, in name order.
+  auto for_candidates = [&](auto fn) {
+    if (node_domains != nullptr && !node_domains->complement()) {
+      for (const std::string& d : node_domains->values()) {
+        if (pod_allows(d)) fn(d);
+      }
+    } else if (auto it = domains_.find(g.key); it != domains_.end()) {
+      for (const std::string& d : it->second) {
+        if ((node_domains == nullptr || node_domains->Has(d)) && pod_allows(d)) fn(d);
+      }
     }
-  } else if (auto it = domains_.find(g.key); it != domains_.end()) {
-    for (const std::string& d : it->second) {
-      if (node_domains.Has(d) && pod_domains.Has(d)) candidates.push_back(d);
-    }
-  }
+  };
   const bool self = g.Selects(pod.ns, pod.labels);
   switch (g.kind) {
     case Kind::kSpread: {
@@ -162,7 +164,7 @@ Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requireme
         int eligible = 0;
         min = INT_MAX;
         for (const std::string& d : domains_.at(g.key)) {
-          if (!pod_domains.Has(d)) continue;
+          if (!pod_allows(d)) continue;
           ++eligible;
           min = std::min(min, count(d));
         }
@@ -170,59 +172,82 @@ Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requireme
       }
       const std::string* best = nullptr;
       int best_count = INT_MAX;
-      for (const std::string& d : candidates) {
+      for_candidates([&](const std::string& d) {
         const int c = count(d) + (self ? 1 : 0);
         if (c - min <= g.max_skew && c < best_count) {
           best = &d;
           best_count = c;
         }
-      }
+      });
       if (best != nullptr) out.push_back(*best);
       break;
     }
     case Kind::kAffinity: {
-      for (const std::string& d : candidates) {
+      const std::string* first = nullptr;
+      for_candidates([&](const std::string& d) {
+        if (first == nullptr) first = &d;
         if (count(d) > 0) out.push_back(d);
-      }
-      if (out.empty() && self) {
+      });
+      if (out.empty() && self && first != nullptr) {
         bool any_selected = false;
-        for (const auto& [d, c] : g.counts) any_selected = any_selected || (c > 0 && pod_domains.Has(d));
-        if (!any_selected && !candidates.empty()) out.push_back(candidates.front());
+        for (const auto& [d, c] : g.counts) any_selected = any_selected || (c > 0 && pod_allows(d));
+        if (!any_selected) out.push_back(*first);  // the first pod of a self-affine group
       }
       break;
     }
     case Kind::kAntiAffinity:
     case Kind::kInverseAntiAffinity:
-      for (const std::string& d : candidates) {
+      for_candidates([&](const std::string& d) {
         if (count(d) == 0) out.push_back(d);
-      }
+      });
       break;
   }
   if (out.empty()) return FailedPreconditionError("unsatisfiable " + g.description);
   return OkStatus();
 }
 
-Status Topology::AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
-                                 core::Requirements& node_reqs) const {
+Status Topology::Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
+                        std::vector<core::Requirement>& narrowings) const {
   for (size_t gi : constrained_by_[pod_index]) {
     const Group& g = groups_[gi];
+    const core::Requirement* pod_domains = pod_reqs.Find(g.key);
+    const core::Requirement* node_domains = node_reqs.Find(g.key);
     std::vector<std::string> allowed;
-    GF_RETURN_IF_ERROR(Allowed(g, pod_index, pod_reqs.Get(g.key), node_reqs.Get(g.key), allowed));
-    node_reqs.Add(core::Requirement::In(g.key, std::move(allowed)));
+    GF_RETURN_IF_ERROR(Allowed(g, pod_index, pod_domains, node_domains, allowed));
+    // A no-op when every domain the node could still be in is allowed.
+    bool narrows = node_domains == nullptr || node_domains->complement();
+    if (!narrows) {
+      for (const std::string& d : node_domains->values()) {
+        if ((pod_domains == nullptr || pod_domains->Has(d)) &&
+            !std::binary_search(allowed.begin(), allowed.end(), d)) {
+          narrows = true;
+          break;
+        }
+      }
+    }
+    if (narrows) narrowings.push_back(core::Requirement::In(g.key, std::move(allowed)));
   }
+  return OkStatus();
+}
+
+Status Topology::AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
+                                 core::Requirements& node_reqs) const {
+  std::vector<core::Requirement> narrowings;
+  GF_RETURN_IF_ERROR(Narrow(pod_index, pod_reqs, node_reqs, narrowings));
+  for (const core::Requirement& r : narrowings) node_reqs.Add(r);
   return OkStatus();
 }
 
 void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
   for (size_t gi : counted_in_[pod_index]) {
     Group& g = groups_[gi];
-    const core::Requirement r = node_reqs.Get(g.key);
-    if (r.complement()) continue;
+    const core::Requirement* r = node_reqs.Find(g.key);
+    if (r == nullptr || r->complement()) continue;
     if (g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) {
       // Anti-affinity must block every domain the pod may still land in (Karpenter's rule).
-      for (const std::string& d : r.values()) ++g.counts[d];
-    } else if (r.values().size() == 1) {
-      ++g.counts[r.values().front()];
+      for (const std::string& d : r->values()) ++g.counts[d];
+    } else if (r->values().size() == 1) {
+      ++g.counts[r->values().front()];
     }
   }
 }

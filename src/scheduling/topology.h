@@ -43,6 +43,10 @@ class Topology {
   // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
   Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
                          core::Requirements& node_reqs) const;
+  // The same without changing anything: appends to `narrowings` one In requirement per key
+  // whose allowed domains would actually narrow `node_reqs` (intersected with `pod_reqs`).
+  Status Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
+                std::vector<core::Requirement>& narrowings) const;
   void Record(size_t pod_index, const core::Requirements& node_reqs);
   // True when the pod has no topology constraints and no inverse anti-affinity selects it.
   bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
@@ -66,8 +70,9 @@ class Topology {
   size_t GroupFor(Kind kind, const std::string& pod_ns, const std::string& key, const core::LabelSelector& selector,
                   const std::vector<std::string>& namespaces, bool all_namespaces, int32_t max_skew, int32_t min_domains);
   // The domains of `key` allowed for the pod by group `g`, given the node's requirement on it.
-  Status Allowed(const Group& g, size_t pod_index, const core::Requirement& pod_domains,
-                 const core::Requirement& node_domains, std::vector<std::string>& out) const;
+  // nullptr requirements mean unconstrained.
+  Status Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
+                 const core::Requirement* node_domains, std::vector<std::string>& out) const;
 
   const Input& in_;
   std::vector<Group> groups_;

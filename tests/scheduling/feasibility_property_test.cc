@@ -153,6 +153,7 @@ TEST(FeasibilityPropertyTest, EveryPlacementOfRandomClustersIsFeasible) {
       node.labels = {{std::string(core::labels::kZone), zones[rng() % 3]}};
       node.allocatable.Set("cpu", core::Quantity::FromInt(1 + rng() % 4));
       node.allocatable.Set("memory", *core::Quantity::Parse("8Gi"));
+      node.allocatable.Set("pods", core::Quantity::FromInt(110));
       if (rng() % 2 == 0) node.taints = {{.key = "team", .value = "p0", .effect = core::TaintEffect::kNoSchedule}};
       in.nodes.push_back(node);
     }

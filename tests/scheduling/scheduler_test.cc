@@ -75,9 +75,11 @@ TEST(SolveTest, ExistingNodeThatIsFullOrTaintedIsPassedOver) {
   ExistingNode full{.name = "full"};
   full.allocatable.Set("cpu", Q("1"));
   full.allocatable.Set("memory", Q("8Gi"));
+  full.allocatable.Set("pods", Q("110"));
   ExistingNode tainted{.name = "tainted"};
   tainted.allocatable.Set("cpu", Q("16"));
   tainted.allocatable.Set("memory", Q("64Gi"));
+  tainted.allocatable.Set("pods", Q("110"));
   tainted.taints = {{.key = "dedicated", .value = "db", .effect = core::TaintEffect::kNoSchedule}};
   in.nodes = {full, tainted};
   in.pods.push_back(MakePod("a", "2"));

@@ -86,6 +86,7 @@ TEST(TopologyTest, HostnameAntiAffinityNeedsANodeEach) {
   Input in = Cluster();
   ExistingNode node{.name = "n1", .labels = {{std::string(kZone), "test-zone-1"}}};
   node.allocatable.Set("cpu", core::Quantity::FromInt(64));
+  node.allocatable.Set("pods", core::Quantity::FromInt(110));
   node.pods = {{.ns = "default", .labels = {{"app", "nginx"}}}};
   in.nodes.push_back(node);
   for (int i = 0; i < 3; ++i) {
@@ -105,6 +106,7 @@ TEST(TopologyTest, ShouldNotViolatePodAntiAffinityOnZoneInverse) {
   Input in = Cluster();
   ExistingNode node{.name = "n1", .labels = {{std::string(kZone), "test-zone-1"}}};
   node.allocatable.Set("cpu", core::Quantity::FromInt(64));
+  node.allocatable.Set("pods", core::Quantity::FromInt(110));
   node.pods = {{.ns = "default", .labels = {{"app", "db"}},
                 .anti_affinity = {{.topology_key = std::string(kZone), .selector = Select("app=web")}}}};
   in.nodes.push_back(node);
