@@ -66,249 +66,25 @@ bool HostPortConflict(const std::vector<HostPort>& used, const std::vector<HostP
   return false;
 }
 
-NodeState::NodeState(const ExistingNode& node)
-    : node_(&node),
-      requirements_(core::Requirements::FromLabels(node.labels)),
-      requested_(node.requested),
-      host_ports_(node.host_ports) {
-  if (!requirements_.Has(core::labels::kHostname)) {
-    requirements_.Add(core::Requirement::In(core::labels::kHostname, {node.name}));
+SolveContext::SolveContext(const Input& input, const Options& opts) : in(input), options(opts) {
+  for (const Pod& p : in.pods) resources.Register(p.requests);
+  for (const InstanceType& t : in.instance_types) resources.Register(t.capacity);
+  for (const ExistingNode& n : in.nodes) resources.Register(n.allocatable);
+  for (const DaemonSetPod& d : in.daemonsets) resources.Register(d.requests);
+  for (const NodePool& p : in.nodepools) resources.Register(p.limits);
+  resources.Register(core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
+  const size_t pods = resources.Find("pods");
+  for (const Pod& p : in.pods) {
+    pod_requests.push_back(resources.ToVector(p.requests));
+    pod_requests.back()[pods] += core::int128{1'000'000'000};  // every pod takes one of the node's pods
   }
-  for (const core::Taint& t : node.taints) {
-    if (!node.initialized && core::IsKnownEphemeralTaint(t)) continue;
-    taints_.push_back(t);
+  for (const InstanceType& t : in.instance_types) {
+    type_allocatable.push_back(resources.ToVector(t.allocatable));
+    type_capacity.push_back(resources.ToVector(t.capacity));
   }
-}
+  cpu_ = resources.Find("cpu");
+  memory_ = resources.Find("memory");
 
-bool NodeState::TryAdd(size_t pod_index, const Pod& pod, const core::ResourceList& requests,
-                       const core::Requirements& reqs, Topology& topology) {
-  if (!core::ToleratesAll(taints_, pod.tolerations).ok()) return false;
-  if (HostPortConflict(host_ports_, pod.host_ports)) return false;
-  if (!requirements_.IsCompatible(reqs)) return false;
-  auto total = core::Merge(requested_, requests);
-  if (!total.ok() || !core::Fits(*total, node_->allocatable)) return false;
-  core::Requirements merged = requirements_;
-  merged.Add(reqs);
-  if (!topology.AddRequirements(pod_index, reqs, merged).ok()) return false;
-  topology.Record(pod_index, merged);
-  requested_ = std::move(total).value();
-  host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
-  return true;
-}
-
-ClaimTemplate ClaimTemplate::Build(const Input& in, size_t nodepool, const TypeIndex& index) {
-  const NodePool& pool = in.nodepools[nodepool];
-  ClaimTemplate t;
-  t.nodepool_ = nodepool;
-  t.requirements_ = pool.requirements;
-  t.requirements_.Add(core::Requirements::FromLabels(pool.labels));
-  t.requirements_.Add(core::Requirement::In(keys::kNodePool, {pool.name}));
-  for (size_t i : pool.instance_types) {
-    const InstanceType& type = in.instance_types[i];
-    if (!type.requirements.DoesIntersect(t.requirements_)) continue;
-    if (CheapestOffering(type, t.requirements_) == nullptr) continue;
-    t.instance_types_.push_back(i);
-  }
-  std::stable_sort(t.instance_types_.begin(), t.instance_types_.end(),
-                   [&](size_t a, size_t b) { return index.Larger(a, b); });
-  for (const DaemonSetPod& ds : in.daemonsets) {
-    if (!core::ToleratesAll(pool.taints, ds.tolerations).ok()) continue;
-    if (!t.requirements_.IsCompatible(ds.requirements, DefaultWellKnownLabels())) continue;
-    (void)core::MergeInto(t.daemon_overhead_, ds.requests);
-    (void)core::MergeInto(t.daemon_overhead_, core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
-  }
-  t.limited_ = !pool.limits.empty();
-  if (t.limited_) {
-    auto remaining = core::Subtract(pool.limits, pool.in_use);
-    t.remaining_ = remaining.ok() ? std::move(remaining).value() : core::ResourceList();
-  }
-  return t;
-}
-
-Claim ClaimTemplate::NewClaim(const Input& in, const std::string& hostname) const {
-  std::vector<size_t> types;
-  bool any_exceeded = false;
-  for (size_t i : instance_types_) {
-    if (limited_) {
-      bool within = true;
-      for (const auto& [name, left] : remaining_) {
-        if (in.instance_types[i].capacity.Get(name) > left) within = false;
-      }
-      if (!within) {
-        any_exceeded = true;
-        continue;
-      }
-    }
-    types.push_back(i);
-  }
-  std::string note;
-  if (types.empty()) {
-    note = any_exceeded ? "all available instance types exceed limits for nodepool: \"" +
-                              in.nodepools[nodepool_].name + "\" (remaining " + Describe(remaining_) + ")"
-                        : "no instance types are available for nodepool \"" + in.nodepools[nodepool_].name + "\"";
-  }
-  core::Requirements reqs = requirements_;
-  reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
-  return Claim(nodepool_, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
-}
-
-void ClaimTemplate::Consume(const Input& in, const Claim& claim) {
-  if (!limited_) return;
-  core::ResourceList largest;
-  for (size_t i : claim.instance_types()) largest = core::MaxResources(largest, in.instance_types[i].capacity);
-  auto left = core::Subtract(remaining_, largest);
-  if (left.ok()) remaining_ = std::move(left).value();
-}
-
-Claim::Claim(size_t nodepool, core::Requirements reqs, core::ResourceList overhead, std::vector<size_t> types,
-             std::string limit_note)
-    : nodepool_(nodepool),
-      requirements_(std::move(reqs)),
-      requests_(std::move(overhead)),
-      instance_types_(std::move(types)),
-      limit_note_(std::move(limit_note)) {}
-
-Status Claim::NoTypeError(const Input& in, const core::Requirements& merged, const core::ResourceList& total,
-                          const Pod& pod) const {
-  // The failure path only: say which condition no candidate met.
-  size_t compatible = 0, fitting = 0, offered = 0;
-  for (size_t i : instance_types_) {
-    const InstanceType& type = in.instance_types[i];
-    const bool c = type.requirements.DoesIntersect(merged);
-    compatible += c;
-    fitting += core::Fits(total, type.allocatable);
-    offered += c && CheapestOffering(type, merged) != nullptr;
-  }
-  const std::string why = compatible == 0 ? "no instance type met the scheduling requirements"
-                          : fitting == 0  ? "no instance type has enough resources"
-                          : offered == 0  ? "no instance type has an available offering that meets the scheduling requirements"
-                                          : "no instance type which had enough resources and the required offering met the "
-                                            "scheduling requirements";
-  return FailedPreconditionError(why + ", daemonset overhead and pods " + Describe(requests_) + " + pod requests " +
-                                 Describe(pod.requests) + ", requirements " + merged.ToString());
-}
-
-bool Claim::AnyFits(const Input& in, const core::ResourceList& total) const {
-  if (!max_allocatable_.empty() && !core::Fits(total, max_allocatable_)) return false;
-  for (size_t i : instance_types_) {
-    if (core::Fits(total, in.instance_types[i].allocatable)) return true;
-  }
-  return false;
-}
-
-std::vector<size_t> Claim::Filter(const Input& in, const TypeIndex& index, const core::Requirements& merged,
-                                  const std::vector<std::string>& changed_keys,
-                                  const core::ResourceList& total) const {
-  std::optional<uint64_t> offer_mask;
-  bool offerings_changed = false;
-  std::vector<std::string_view> type_keys;  // changed keys some type constrains
-  for (const std::string& k : changed_keys) {
-    if (k == kZone || k == keys::kCapacityType || k == keys::kReservationId) offerings_changed = true;
-    if (index.TypesDefine(k)) type_keys.push_back(k);
-  }
-  if (offerings_changed) offer_mask = index.AllowedOfferings(merged);
-  std::vector<size_t> kept;
-  for (size_t i : instance_types_) {
-    const InstanceType& type = in.instance_types[i];
-    if (!core::Fits(total, type.allocatable)) continue;
-    bool ok = true;
-    for (std::string_view k : type_keys) {
-      if (!type.requirements.DoesIntersectOn(merged, k)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && offerings_changed) {
-      ok = offer_mask ? (index.OfferingMask(i) & *offer_mask) != 0 : CheapestOffering(type, merged) != nullptr;
-    }
-    if (ok) kept.push_back(i);
-  }
-  return kept;
-}
-
-Status Claim::TryAdd(const Input& in, const TypeIndex& index, size_t pod_index, const Pod& pod,
-                     const core::ResourceList& requests, const core::Requirements& reqs, const Options& options,
-                     Topology& topology) {
-  if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
-  const NodePool& pool = in.nodepools[nodepool_];
-  if (!pool.taints.empty()) GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
-  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
-    return FailedPreconditionError("a host port the pod needs is taken on this node");
-  }
-  auto total = core::Merge(requests_, requests);
-  if (!total.ok()) return total.status();
-  if (!AnyFits(in, *total)) {
-    return FailedPreconditionError("no instance type has enough resources, daemonset overhead and pods " +
-                                   Describe(requests_) + " + pod requests " + Describe(pod.requests));
-  }
-  if (!reqs.empty()) GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, options.well_known_labels));
-  std::vector<core::Requirement> narrowings;
-  GF_RETURN_IF_ERROR(topology.Narrow(pod_index, reqs, requirements_, narrowings));
-
-  if (!reqs.empty() || !narrowings.empty()) {
-    core::Requirements merged = requirements_;
-    std::vector<std::string> changed;
-    for (const auto& [key, r] : reqs.ByKey()) {
-      merged.Add(r);
-      changed.push_back(key);
-    }
-    for (const core::Requirement& r : narrowings) {
-      merged.Add(r);
-      changed.push_back(r.key());
-    }
-    std::vector<size_t> kept = Filter(in, index, merged, changed, *total);
-    if (kept.empty()) return NoTypeError(in, merged, *total, pod);
-    topology.Record(pod_index, merged);
-    requirements_ = std::move(merged);
-    instance_types_ = std::move(kept);
-    max_allocatable_ = core::ResourceList();
-    for (size_t i : instance_types_) {
-      max_allocatable_ = core::MaxResources(max_allocatable_, in.instance_types[i].allocatable);
-    }
-  } else {
-    topology.Record(pod_index, requirements_);
-  }
-  requests_ = std::move(total).value();
-  pods_.push_back(pod_index);
-  host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
-  needs_accelerators_ = needs_accelerators_ || NeedsAccelerators(pod.requests);
-  return OkStatus();
-}
-
-NewNodeClaim Claim::Finalize(const Input& in, const Options& options) const {
-  NewNodeClaim out;
-  out.nodepool = nodepool_;
-  for (const auto& [key, r] : requirements_.ByKey()) {
-    if (key != core::labels::kHostname) out.requirements.Add(r);
-  }
-  out.requests = requests_;
-  out.pods = pods_;
-  struct Priced {
-    size_t type;
-    double price;
-  };
-  std::vector<Priced> priced;
-  bool any_plain = false;
-  for (size_t i : instance_types_) {
-    if (!core::Fits(requests_, in.instance_types[i].allocatable)) continue;
-    const Offering* o = CheapestOffering(in.instance_types[i], requirements_);
-    priced.push_back({i, o == nullptr ? std::numeric_limits<double>::infinity() : o->price});
-    any_plain = any_plain || !in.instance_types[i].HasAccelerators();
-  }
-  std::stable_sort(priced.begin(), priced.end(), [&](const Priced& a, const Priced& b) {
-    if (a.price != b.price) return a.price < b.price;
-    return in.instance_types[a.type].name < in.instance_types[b.type].name;
-  });
-  for (const Priced& p : priced) {
-    // Accelerators cost extra for nothing when no pod uses them (Karpenter's exotic filter).
-    if (!needs_accelerators_ && any_plain && in.instance_types[p.type].HasAccelerators()) continue;
-    if (out.instance_types.size() >= options.max_instance_types) break;
-    out.instance_types.push_back(p.type);
-  }
-  return out;
-}
-
-TypeIndex::TypeIndex(const Input& in) : in_(in) {
   for (const InstanceType& t : in.instance_types) {
     for (const Offering& o : t.offerings) {
       auto it = std::lower_bound(zones_.begin(), zones_.end(), o.zone);
@@ -327,7 +103,7 @@ TypeIndex::TypeIndex(const Input& in) : in_(in) {
   }
 }
 
-std::optional<uint64_t> TypeIndex::AllowedOfferings(const core::Requirements& reqs) const {
+std::optional<uint64_t> SolveContext::AllowedOfferings(const core::Requirements& reqs) const {
   if (zones_.size() > 21 || reqs.Find(keys::kReservationId) != nullptr) return std::nullopt;
   const core::Requirement* zone = reqs.Find(kZone);
   const core::Requirement* ct = reqs.Find(keys::kCapacityType);
@@ -342,11 +118,262 @@ std::optional<uint64_t> TypeIndex::AllowedOfferings(const core::Requirements& re
   return mask;
 }
 
-bool TypeIndex::Larger(size_t a, size_t b) const {
-  const InstanceType& x = in_.instance_types[a];
-  const InstanceType& y = in_.instance_types[b];
-  if (int c = core::CmpResource(x.allocatable, y.allocatable, "cpu"); c != 0) return c > 0;
-  return core::CmpResource(x.allocatable, y.allocatable, "memory") > 0;
+bool SolveContext::Larger(size_t a, size_t b) const {
+  const ResourceVector& x = type_allocatable[a];
+  const ResourceVector& y = type_allocatable[b];
+  if (cpu_ < x.size() && x[cpu_] != y[cpu_]) return x[cpu_] > y[cpu_];
+  return memory_ < x.size() && x[memory_] > y[memory_];
+}
+
+NodeState::NodeState(const SolveContext& ctx, const ExistingNode& node)
+    : requirements_(core::Requirements::FromLabels(node.labels)),
+      allocatable_(ctx.resources.ToVector(node.allocatable)),
+      requested_(ctx.resources.ToVector(node.requested)),
+      host_ports_(node.host_ports) {
+  if (!requirements_.Has(core::labels::kHostname)) {
+    requirements_.Add(core::Requirement::In(core::labels::kHostname, {node.name}));
+  }
+  for (const core::Taint& t : node.taints) {
+    if (!node.initialized && core::IsKnownEphemeralTaint(t)) continue;
+    taints_.push_back(t);
+  }
+}
+
+bool NodeState::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs,
+                       Topology& topology) {
+  const Pod& pod = ctx.in.pods[pod_index];
+  const ResourceVector& need = ctx.pod_requests[pod_index];
+  if (!FitsSum(requested_, need, allocatable_)) return false;
+  if (!taints_.empty() && !core::ToleratesAll(taints_, pod.tolerations).ok()) return false;
+  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) return false;
+  if (!reqs.empty() && !requirements_.IsCompatible(reqs)) return false;
+  std::vector<core::Requirement> narrowings;
+  if (!topology.Narrow(pod_index, reqs, requirements_, narrowings).ok()) return false;
+  // A node's domains are its label values, fixed: any narrowing means its domain is not allowed
+  // (or it lacks the topology label), so the pod cannot go there.
+  if (!narrowings.empty()) return false;
+  topology.Record(pod_index, requirements_);
+  AddTo(requested_, need);
+  host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
+  return true;
+}
+
+ClaimTemplate ClaimTemplate::Build(const SolveContext& ctx, size_t nodepool) {
+  const Input& in = ctx.in;
+  const NodePool& pool = in.nodepools[nodepool];
+  ClaimTemplate t;
+  t.nodepool_ = nodepool;
+  t.requirements_ = pool.requirements;
+  t.requirements_.Add(core::Requirements::FromLabels(pool.labels));
+  t.requirements_.Add(core::Requirement::In(keys::kNodePool, {pool.name}));
+  for (size_t i : pool.instance_types) {
+    const InstanceType& type = in.instance_types[i];
+    if (!type.requirements.DoesIntersect(t.requirements_)) continue;
+    if (CheapestOffering(type, t.requirements_) == nullptr) continue;
+    t.instance_types_.push_back(i);
+  }
+  std::stable_sort(t.instance_types_.begin(), t.instance_types_.end(),
+                   [&](size_t a, size_t b) { return ctx.Larger(a, b); });
+  for (const DaemonSetPod& ds : in.daemonsets) {
+    if (!core::ToleratesAll(pool.taints, ds.tolerations).ok()) continue;
+    if (!t.requirements_.IsCompatible(ds.requirements, ctx.options.well_known_labels)) continue;
+    (void)core::MergeInto(t.daemon_overhead_, ds.requests);
+    (void)core::MergeInto(t.daemon_overhead_, core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
+  }
+  if (!pool.limits.empty()) {
+    const ResourceVector limits = ctx.resources.ToVector(pool.limits);
+    const ResourceVector used = ctx.resources.ToVector(pool.in_use);
+    for (const auto& [name, q] : pool.limits) {
+      const size_t r = ctx.resources.Find(name);
+      t.limited_.push_back(r);
+      t.remaining_.push_back(limits[r] - used[r]);
+    }
+  }
+  return t;
+}
+
+Claim ClaimTemplate::NewClaim(const SolveContext& ctx, const std::string& hostname) const {
+  std::vector<size_t> types;
+  bool any_exceeded = false;
+  for (size_t i : instance_types_) {
+    bool within = true;
+    for (size_t k = 0; k < limited_.size(); ++k) {
+      if (ctx.type_capacity[i][limited_[k]] > remaining_[k]) within = false;
+    }
+    if (!within) {
+      any_exceeded = true;
+      continue;
+    }
+    types.push_back(i);
+  }
+  std::string note;
+  if (types.empty()) {
+    const std::string& name = ctx.in.nodepools[nodepool_].name;
+    note = any_exceeded ? "all available instance types exceed limits for nodepool: \"" + name + "\""
+                        : "no instance types are available for nodepool \"" + name + "\"";
+  }
+  core::Requirements reqs = requirements_;
+  reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
+  return Claim(ctx, nodepool_, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
+}
+
+void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
+  for (size_t k = 0; k < limited_.size(); ++k) {
+    core::int128 largest = 0;
+    for (size_t i : claim.instance_types()) largest = std::max(largest, ctx.type_capacity[i][limited_[k]]);
+    remaining_[k] -= largest;
+  }
+}
+
+Claim::Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, core::ResourceList overhead,
+             std::vector<size_t> types, std::string limit_note)
+    : nodepool_(nodepool),
+      requirements_(std::move(reqs)),
+      overhead_(std::move(overhead)),
+      requested_(ctx.resources.ToVector(overhead_)),
+      instance_types_(std::move(types)),
+      limit_note_(std::move(limit_note)) {
+  RecomputeMax(ctx);
+}
+
+void Claim::RecomputeMax(const SolveContext& ctx) {
+  max_allocatable_ = ctx.resources.Zero();
+  for (size_t i : instance_types_) MaxInto(max_allocatable_, ctx.type_allocatable[i]);
+}
+
+bool Claim::AnyFits(const SolveContext& ctx, const ResourceVector& extra) const {
+  if (!FitsSum(requested_, extra, max_allocatable_)) return false;
+  for (size_t i : instance_types_) {
+    if (FitsSum(requested_, extra, ctx.type_allocatable[i])) return true;
+  }
+  return false;
+}
+
+std::vector<size_t> Claim::Filter(const SolveContext& ctx, const core::Requirements& merged,
+                                  const std::vector<std::string>& changed_keys, const ResourceVector& extra) const {
+  std::optional<uint64_t> offer_mask;
+  bool offerings_changed = false;
+  std::vector<std::string_view> type_keys;  // changed keys some type constrains
+  for (const std::string& k : changed_keys) {
+    if (k == kZone || k == keys::kCapacityType || k == keys::kReservationId) offerings_changed = true;
+    if (ctx.TypesDefine(k)) type_keys.push_back(k);
+  }
+  if (offerings_changed) offer_mask = ctx.AllowedOfferings(merged);
+  std::vector<size_t> kept;
+  for (size_t i : instance_types_) {
+    if (!FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+    const InstanceType& type = ctx.in.instance_types[i];
+    bool ok = true;
+    for (std::string_view k : type_keys) {
+      if (!type.requirements.DoesIntersectOn(merged, k)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && offerings_changed) {
+      ok = offer_mask ? (ctx.OfferingMask(i) & *offer_mask) != 0 : CheapestOffering(type, merged) != nullptr;
+    }
+    if (ok) kept.push_back(i);
+  }
+  return kept;
+}
+
+Status Claim::NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const {
+  // The failure path only: say which condition no candidate met.
+  size_t compatible = 0, fitting = 0, offered = 0;
+  for (size_t i : instance_types_) {
+    const InstanceType& type = ctx.in.instance_types[i];
+    const bool c = type.requirements.DoesIntersect(merged);
+    compatible += c;
+    fitting += FitsSum(requested_, ctx.pod_requests[pod_index], ctx.type_allocatable[i]);
+    offered += c && CheapestOffering(type, merged) != nullptr;
+  }
+  const std::string why = compatible == 0 ? "no instance type met the scheduling requirements"
+                          : fitting == 0  ? "no instance type has enough resources"
+                          : offered == 0  ? "no instance type has an available offering that meets the scheduling requirements"
+                                          : "no instance type which had enough resources and the required offering met the "
+                                            "scheduling requirements";
+  return FailedPreconditionError(why + ", pod requests " + Describe(ctx.in.pods[pod_index].requests) +
+                                 ", requirements " + merged.ToString());
+}
+
+Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology) {
+  if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
+  const Pod& pod = ctx.in.pods[pod_index];
+  const ResourceVector& need = ctx.pod_requests[pod_index];
+  if (!AnyFits(ctx, need)) {
+    return FailedPreconditionError("no instance type has enough resources for the pods already on the claim and " +
+                                   Describe(pod.requests));
+  }
+  const NodePool& pool = ctx.in.nodepools[nodepool_];
+  if (!pool.taints.empty()) GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
+  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
+    return FailedPreconditionError("a host port the pod needs is taken on this node");
+  }
+  if (!reqs.empty()) GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, ctx.options.well_known_labels));
+  std::vector<core::Requirement> narrowings;
+  GF_RETURN_IF_ERROR(topology.Narrow(pod_index, reqs, requirements_, narrowings));
+
+  if (!reqs.empty() || !narrowings.empty()) {
+    core::Requirements merged = requirements_;
+    std::vector<std::string> changed;
+    for (const auto& [key, r] : reqs.ByKey()) {
+      merged.Add(r);
+      changed.push_back(key);
+    }
+    for (const core::Requirement& r : narrowings) {
+      merged.Add(r);
+      changed.push_back(r.key());
+    }
+    std::vector<size_t> kept = Filter(ctx, merged, changed, need);
+    if (kept.empty()) return NoTypeError(ctx, merged, pod_index);
+    topology.Record(pod_index, merged);
+    requirements_ = std::move(merged);
+    instance_types_ = std::move(kept);
+    RecomputeMax(ctx);
+  } else {
+    topology.Record(pod_index, requirements_);
+  }
+  AddTo(requested_, need);
+  pods_.push_back(pod_index);
+  host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
+  needs_accelerators_ = needs_accelerators_ || NeedsAccelerators(pod.requests);
+  return OkStatus();
+}
+
+NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
+  const Input& in = ctx.in;
+  NewNodeClaim out;
+  out.nodepool = nodepool_;
+  for (const auto& [key, r] : requirements_.ByKey()) {
+    if (key != core::labels::kHostname) out.requirements.Add(r);
+  }
+  out.requests = overhead_;
+  for (size_t p : pods_) (void)core::MergeInto(out.requests, in.pods[p].requests);
+  out.pods = pods_;
+  struct Priced {
+    size_t type;
+    double price;
+  };
+  std::vector<Priced> priced;
+  bool any_plain = false;
+  for (size_t i : instance_types_) {
+    if (!Fits(requested_, ctx.type_allocatable[i])) continue;
+    const Offering* o = CheapestOffering(in.instance_types[i], requirements_);
+    priced.push_back({i, o == nullptr ? std::numeric_limits<double>::infinity() : o->price});
+    any_plain = any_plain || !in.instance_types[i].HasAccelerators();
+  }
+  std::stable_sort(priced.begin(), priced.end(), [&](const Priced& a, const Priced& b) {
+    if (a.price != b.price) return a.price < b.price;
+    return in.instance_types[a.type].name < in.instance_types[b.type].name;
+  });
+  for (const Priced& p : priced) {
+    // Accelerators cost extra for nothing when no pod uses them (Karpenter's exotic filter).
+    if (!needs_accelerators_ && any_plain && in.instance_types[p.type].HasAccelerators()) continue;
+    if (out.instance_types.size() >= ctx.options.max_instance_types) break;
+    out.instance_types.push_back(p.type);
+  }
+  return out;
 }
 
 const Offering* CheapestOffering(const InstanceType& type, const core::Requirements& reqs) {

@@ -10,38 +10,32 @@
 
 #include "core/status.h"
 #include "scheduling/model.h"
+#include "scheduling/resource_vector.h"
 #include "scheduling/topology.h"
 
 namespace gpufleet::scheduling {
 
-// True when `port` clashes with any of `used` (same port and protocol, and either address is a
-// wildcard or both are equal): kube-scheduler's NodePorts filter.
+// True when a port of `wanted` clashes with one of `used` (same port and protocol, and either
+// address is a wildcard or both are equal): kube-scheduler's NodePorts filter.
 bool HostPortConflict(const std::vector<HostPort>& used, const std::vector<HostPort>& wanted);
 
-// An existing node or in-flight NodeClaim during a solve.
-class NodeState {
+// The cheapest available offering of `type` allowed by `reqs` (zone, capacity type,
+// reservation); nullptr when none.
+const Offering* CheapestOffering(const InstanceType& type, const core::Requirements& reqs);
+
+// Everything a solve precomputes once: dense resource vectors of pods and instance types, and
+// offering bitmasks so that narrowing a claim's zone or capacity type is a bit test per type.
+class SolveContext {
  public:
-  explicit NodeState(const ExistingNode& node);
-  // Adds the pod when its taints are tolerated, its labels satisfy `reqs` and the pod's
-  // topology, its host ports are free and the pod fits next to what is already requested.
-  bool TryAdd(size_t pod_index, const Pod& pod, const core::ResourceList& requests, const core::Requirements& reqs,
-              Topology& topology);
+  SolveContext(const Input& in, const Options& options);
 
- private:
-  const ExistingNode* node_;
-  core::Requirements requirements_;  // its labels
-  std::vector<core::Taint> taints_;  // ephemeral taints dropped while not initialized
-  core::ResourceList requested_;
-  std::vector<HostPort> host_ports_;
-};
+  const Input& in;
+  const Options& options;
+  ResourceIndex resources;
+  std::vector<ResourceVector> pod_requests;    // with one "pods" each
+  std::vector<ResourceVector> type_allocatable;
+  std::vector<ResourceVector> type_capacity;
 
-class Claim;
-
-// Facts about the instance types precomputed once per solve, so that narrowing a claim's zone
-// or capacity type is a bit test per type instead of string comparisons.
-class TypeIndex {
- public:
-  explicit TypeIndex(const Input& in);
   // One bit per (zone, capacity type) that `reqs` allow; nullopt when the mask cannot answer
   // (a reservation id is constrained, or there are more than 21 zones): use CheapestOffering.
   std::optional<uint64_t> AllowedOfferings(const core::Requirements& reqs) const;
@@ -53,76 +47,87 @@ class TypeIndex {
   bool Larger(size_t a, size_t b) const;
 
  private:
-  const Input& in_;
   std::vector<std::string> zones_;  // sorted
   std::vector<uint64_t> masks_;
   std::set<std::string, std::less<>> defined_keys_;
+  size_t cpu_ = 0, memory_ = 0;
 };
+
+// An existing node or in-flight NodeClaim during a solve.
+class NodeState {
+ public:
+  NodeState(const SolveContext& ctx, const ExistingNode& node);
+  // Adds the pod when its taints are tolerated, its labels satisfy `reqs` and the pod's
+  // topology, its host ports are free and the pod fits next to what is already requested.
+  bool TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology);
+
+ private:
+  core::Requirements requirements_;  // its labels (and its hostname)
+  std::vector<core::Taint> taints_;  // ephemeral taints dropped while not initialized
+  ResourceVector allocatable_;
+  ResourceVector requested_;
+  std::vector<HostPort> host_ports_;
+};
+
+class Claim;
 
 // A NodePool's template: its requirements (with its labels and the pool's own label), the
 // DaemonSet overhead its nodes pay, and the instance types still within its limits.
 class ClaimTemplate {
  public:
-  static ClaimTemplate Build(const Input& in, size_t nodepool, const TypeIndex& index);
+  static ClaimTemplate Build(const SolveContext& ctx, size_t nodepool);
   // A NodeClaim with no pods yet, over the instance types that fit the remaining limits; its
   // requirements pin kubernetes.io/hostname to `hostname`, a placeholder of this solve.
-  Claim NewClaim(const Input& in, const std::string& hostname) const;
+  Claim NewClaim(const SolveContext& ctx, const std::string& hostname) const;
   // Charges a claim created from this template against the pool's limits: the largest
   // capacity among its instance types, per resource (Karpenter's rule).
-  void Consume(const Input& in, const Claim& claim);
+  void Consume(const SolveContext& ctx, const Claim& claim);
   const core::Requirements& requirements() const { return requirements_; }
 
  private:
   size_t nodepool_ = 0;
   core::Requirements requirements_;
   core::ResourceList daemon_overhead_;
-  std::vector<size_t> instance_types_;
-  core::ResourceList remaining_;  // limits minus use; only limited resources
-  bool limited_ = false;
+  std::vector<size_t> instance_types_;  // largest first
+  std::vector<size_t> limited_;         // resource indexes the pool limits
+  ResourceVector remaining_;            // limits minus use, for those indexes
 };
 
 class Claim {
  public:
-  Claim(size_t nodepool, core::Requirements reqs, core::ResourceList overhead, std::vector<size_t> types,
-        std::string limit_note);
+  Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, core::ResourceList overhead,
+        std::vector<size_t> types, std::string limit_note);
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
-  // `requests` is the pod's requests plus one "pods".
-  Status TryAdd(const Input& in, const TypeIndex& index, size_t pod_index, const Pod& pod,
-                const core::ResourceList& requests, const core::Requirements& reqs, const Options& options,
-                Topology& topology);
+  Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
-  const core::Requirements& requirements() const { return requirements_; }
   // Orders instance types cheapest first, drops accelerator types nobody needs, truncates; the
   // placeholder hostname is left out of the requirements.
-  NewNodeClaim Finalize(const Input& in, const Options& options) const;
+  NewNodeClaim Finalize(const SolveContext& ctx) const;
 
  private:
-  // Some type left can hold `total`: max_allocatable_ rules most claims out at once, then the
-  // largest-first candidates are scanned.
-  bool AnyFits(const Input& in, const core::ResourceList& total) const;
-  Status NoTypeError(const Input& in, const core::Requirements& merged, const core::ResourceList& total,
-                     const Pod& pod) const;
-  // The candidates compatible with `merged` (only `changed_keys` need checking) that fit `total`.
-  std::vector<size_t> Filter(const Input& in, const TypeIndex& index, const core::Requirements& merged,
-                             const std::vector<std::string>& changed_keys, const core::ResourceList& total) const;
+  // Some candidate can hold `extra` on top of what is requested: max_allocatable_ rules most
+  // claims out at once, then the largest-first candidates are scanned.
+  bool AnyFits(const SolveContext& ctx, const ResourceVector& extra) const;
+  // The candidates compatible with `merged` (only `changed_keys` need checking) that fit.
+  std::vector<size_t> Filter(const SolveContext& ctx, const core::Requirements& merged,
+                             const std::vector<std::string>& changed_keys, const ResourceVector& extra) const;
+  Status NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const;
+  void RecomputeMax(const SolveContext& ctx);
 
   size_t nodepool_;
   core::Requirements requirements_;
-  core::ResourceList requests_;
-  // Compatible with requirements_ and offered; filtered by fit lazily (requests only grow, so a
-  // type that stopped fitting never fits again): Finalize drops those that do not fit.
+  core::ResourceList overhead_;  // DaemonSet pods, for the output
+  ResourceVector requested_;     // overhead and pods
+  // Compatible with requirements_ and offered, largest first; filtered by fit lazily (requests
+  // only grow, so a type that stopped fitting never fits again): Finalize drops those.
   std::vector<size_t> instance_types_;
-  core::ResourceList max_allocatable_;
+  ResourceVector max_allocatable_;
   std::vector<size_t> pods_;
   std::vector<HostPort> host_ports_;
   bool needs_accelerators_ = false;
   std::string limit_note_;  // why the template had no instance types left, if so
 };
-
-// The cheapest available offering of `type` allowed by `reqs` (zone, capacity type,
-// reservation); nullptr when none.
-const Offering* CheapestOffering(const InstanceType& type, const core::Requirements& reqs);
 
 }  // namespace gpufleet::scheduling

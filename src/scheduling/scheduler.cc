@@ -28,9 +28,9 @@ std::vector<size_t> QueueOrder(const std::vector<Pod>& pods) {
 
 class Solver {
  public:
-  Solver(const Input& input, const Options& options) : in_(input), options_(options), index_(input) {
-    if (options_.well_known_labels.empty()) options_.well_known_labels = DefaultWellKnownLabels();
-    for (const ExistingNode& n : in_.nodes) nodes_.emplace_back(n);
+  Solver(const Input& input, const Options& options)
+      : in_(input), options_(WithDefaults(options)), ctx_(input, options_) {
+    for (const ExistingNode& n : in_.nodes) nodes_.emplace_back(ctx_, n);
     // Initialized nodes first; stable, so the input's order breaks ties.
     node_order_.resize(nodes_.size());
     std::iota(node_order_.begin(), node_order_.end(), 0);
@@ -45,19 +45,10 @@ class Solver {
     });
     std::vector<core::Requirements> pool_reqs;
     for (size_t p = 0; p < in_.nodepools.size(); ++p) {
-      templates_.push_back(ClaimTemplate::Build(in_, p, index_));
+      templates_.push_back(ClaimTemplate::Build(ctx_, p));
       pool_reqs.push_back(templates_.back().requirements());
     }
     topology_.emplace(in_, pool_reqs);
-    // Every pod also takes one of the node's "pods" (Karpenter counts them as a resource).
-    requests_.reserve(in_.pods.size());
-    for (const Pod& p : in_.pods) {
-      core::ResourceList r = p.requests;
-      core::Quantity pods = r.Get("pods");
-      (void)pods.Add(core::Quantity::FromInt(1));
-      r.Set("pods", pods);
-      requests_.push_back(std::move(r));
-    }
   }
 
   Result Run() {
@@ -104,17 +95,16 @@ class Solver {
   }
 
   Placement Place(size_t pod_index) {
-    const Pod& pod = in_.pods[pod_index];
     const core::Requirements& reqs = RequirementsOf(pod_index);
     for (size_t n : node_order_) {
-      if (nodes_[n].TryAdd(pod_index, pod, requests_[pod_index], reqs, *topology_)) {
+      if (nodes_[n].TryAdd(ctx_, pod_index, reqs, *topology_)) {
         return {.kind = Placement::Kind::kExistingNode, .index = n};
       }
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
     for (auto it = claim_order_.begin(); it != claim_order_.end(); ++it) {
       const size_t c = it->second;
-      if (claims_[c].TryAdd(in_, index_, pod_index, pod, requests_[pod_index], reqs, options_, *topology_).ok()) {
+      if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) {
         claim_order_.erase(it);
         claim_order_.emplace(claims_[c].pods().size(), c);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
@@ -124,11 +114,11 @@ class Solver {
     for (size_t p : pool_order_) {
       ClaimTemplate& tmpl = templates_[p];
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
-      Claim claim = tmpl.NewClaim(in_, hostname);
+      Claim claim = tmpl.NewClaim(ctx_, hostname);
       topology_->RegisterDomain(std::string(core::labels::kHostname), hostname);
-      Status s = claim.TryAdd(in_, index_, pod_index, pod, requests_[pod_index], reqs, options_, *topology_);
+      Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_);
       if (s.ok()) {
-        tmpl.Consume(in_, claim);
+        tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));
         claim_order_.emplace(1, claims_.size() - 1);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = claims_.size() - 1};
@@ -141,20 +131,24 @@ class Solver {
   }
 
   Result Finish(Result result) {
-    for (Claim& claim : claims_) result.new_claims.push_back(claim.Finalize(in_, options_));
+    for (Claim& claim : claims_) result.new_claims.push_back(claim.Finalize(ctx_));
     return result;
+  }
+
+  static Options WithDefaults(Options o) {
+    if (o.well_known_labels.empty()) o.well_known_labels = DefaultWellKnownLabels();
+    return o;
   }
 
   const Input& in_;
   Options options_;
+  SolveContext ctx_;
   std::vector<NodeState> nodes_;
   std::vector<size_t> node_order_;
   std::vector<size_t> pool_order_;
   std::vector<ClaimTemplate> templates_;
   std::vector<Claim> claims_;
   std::set<std::pair<size_t, size_t>> claim_order_;  // (pods, claim index)
-  TypeIndex index_;
-  std::vector<core::ResourceList> requests_;  // per pod, with one "pods"
 
   std::vector<size_t> relaxed_;
   std::optional<Topology> topology_;
