@@ -102,7 +102,8 @@ class Solver {
       }
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
-    for (auto it = claim_order_.begin(); it != claim_order_.end(); ++it) {
+    const bool blocked = topology_->BlocksEveryClaim(pod_index, claims_.size());
+    for (auto it = blocked ? claim_order_.end() : claim_order_.begin(); it != claim_order_.end(); ++it) {
       const size_t c = it->second;
       if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) {
         claim_order_.erase(it);
@@ -115,7 +116,7 @@ class Solver {
       ClaimTemplate& tmpl = templates_[p];
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
       Claim claim = tmpl.NewClaim(ctx_, hostname);
-      topology_->RegisterDomain(std::string(core::labels::kHostname), hostname);
+      topology_->RegisterClaimHostname(hostname);
       Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_);
       if (s.ok()) {
         tmpl.Consume(ctx_, claim);

@@ -136,6 +136,22 @@ void Topology::RegisterDomain(const std::string& key, const std::string& domain)
   }
 }
 
+void Topology::RegisterClaimHostname(const std::string& hostname) {
+  claim_hostnames_.insert(hostname);
+  RegisterDomain(std::string(kHostname), hostname);
+}
+
+bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims) const {
+  for (size_t gi : constrained_by_[pod_index]) {
+    const Group& g = groups_[gi];
+    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
+        g.blocked_claims >= claims) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
                          const core::Requirement* node_domains, std::vector<std::string>& out) const {
   const Pod& pod = in_.pods[pod_index];
@@ -245,7 +261,9 @@ void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
     if (r == nullptr || r->complement()) continue;
     if (g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) {
       // Anti-affinity must block every domain the pod may still land in (Karpenter's rule).
-      for (const std::string& d : r->values()) ++g.counts[d];
+      for (const std::string& d : r->values()) {
+        if (++g.counts[d] == 1 && g.key == kHostname && claim_hostnames_.count(d) != 0) ++g.blocked_claims;
+      }
     } else if (r->values().size() == 1) {
       ++g.counts[r->values().front()];
     }

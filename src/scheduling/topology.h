@@ -25,6 +25,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/requirements.h"
@@ -39,6 +40,12 @@ class Topology {
   Topology(const Input& in, const std::vector<core::Requirements>& pool_requirements);
 
   void RegisterDomain(const std::string& key, const std::string& domain);
+  // A new NodeClaim's placeholder hostname (a domain of kubernetes.io/hostname).
+  void RegisterClaimHostname(const std::string& hostname);
+  // True when a hostname anti-affinity (own or inverse) already blocks each of the `claims`
+  // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
+  // what keeps hostname anti-affinity pods from costing O(claims) each.
+  bool BlocksEveryClaim(size_t pod_index, size_t claims) const;
   // Narrows `node_reqs` (a node's or claim's requirements, already intersected with the pod's)
   // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
   Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
@@ -62,6 +69,7 @@ class Topology {
     int32_t max_skew = 1;
     int32_t min_domains = 1;
     std::unordered_map<std::string, int> counts;  // every registered domain, zero included
+    size_t blocked_claims = 0;                    // claim hostnames with a count (hostname key)
     std::string description;                      // for errors
 
     bool Selects(const std::string& ns, const core::Labels& labels) const;
@@ -82,6 +90,7 @@ class Topology {
   // Per pod: groups it counts in when placed (groups selecting it; inverse groups it owns).
   std::vector<std::vector<size_t>> counted_in_;
   std::unordered_map<std::string, std::vector<std::string>> domains_;  // key -> sorted domains
+  std::unordered_set<std::string> claim_hostnames_;
 };
 
 }  // namespace gpufleet::scheduling
