@@ -341,6 +341,11 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
   return OkStatus();
 }
 
+std::string Claim::PinnedZone() const {
+  const core::Requirement* zone = requirements_.Find(kZone);
+  return zone != nullptr && !zone->complement() && zone->values().size() == 1 ? zone->values().front() : "";
+}
+
 NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
   const Input& in = ctx.in;
   NewNodeClaim out;

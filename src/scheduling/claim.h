@@ -102,6 +102,8 @@ class Claim {
   Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
+  // The one zone the claim's requirements allow, or "" when they allow several.
+  std::string PinnedZone() const;
   // Orders instance types cheapest first, drops accelerator types nobody needs, truncates; the
   // placeholder hostname is left out of the requirements.
   NewNodeClaim Finalize(const SolveContext& ctx) const;

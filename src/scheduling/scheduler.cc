@@ -5,6 +5,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "scheduling/claim.h"
 
@@ -25,6 +26,55 @@ std::vector<size_t> QueueOrder(const std::vector<Pod>& pods) {
   });
   return order;
 }
+
+// This solve's claims in Karpenter's order (fewest pods, then oldest), also partitioned by the
+// zone a claim is pinned to ("" when not pinned to one), so that a pod whose topology admits
+// only some zones skips claims pinned elsewhere without trying them, in the same order.
+class ClaimOrder {
+ public:
+  void Insert(size_t claim, size_t pods, const std::string& zone) {
+    all_.emplace(pods, claim);
+    by_zone_[zone].emplace(pods, claim);
+  }
+  void Erase(size_t claim, size_t pods, const std::string& zone) {
+    all_.erase({pods, claim});
+    by_zone_[zone].erase({pods, claim});
+  }
+  // The first claim, in order, for which try_add returns true; only claims pinned to one of
+  // `zones` or not pinned when `zones` is set.
+  template <typename Fn>
+  std::optional<size_t> Scan(const std::optional<std::vector<std::string>>& zones, Fn try_add) const {
+    if (!zones) {
+      for (const auto& [pods, claim] : all_) {
+        if (try_add(claim)) return claim;
+      }
+      return std::nullopt;
+    }
+    using It = std::set<Entry>::const_iterator;
+    std::vector<std::pair<It, It>> runs;
+    auto add_run = [&](const std::string& zone) {
+      auto it = by_zone_.find(zone);
+      if (it != by_zone_.end() && !it->second.empty()) runs.emplace_back(it->second.begin(), it->second.end());
+    };
+    add_run("");
+    for (const std::string& z : *zones) add_run(z);
+    while (true) {  // k-way merge; k is the number of zones plus one
+      size_t best = runs.size();
+      for (size_t r = 0; r < runs.size(); ++r) {
+        if (runs[r].first != runs[r].second && (best == runs.size() || *runs[r].first < *runs[best].first)) best = r;
+      }
+      if (best == runs.size()) return std::nullopt;
+      const size_t claim = runs[best].first->second;
+      ++runs[best].first;
+      if (try_add(claim)) return claim;
+    }
+  }
+
+ private:
+  using Entry = std::pair<size_t, size_t>;  // (pods, claim)
+  std::set<Entry> all_;
+  std::unordered_map<std::string, std::set<Entry>> by_zone_;
+};
 
 class Solver {
  public:
@@ -102,13 +152,19 @@ class Solver {
       }
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
-    const bool blocked = topology_->BlocksEveryClaim(pod_index, claims_.size());
-    for (auto it = blocked ? claim_order_.end() : claim_order_.begin(); it != claim_order_.end(); ++it) {
-      const size_t c = it->second;
-      if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) {
-        claim_order_.erase(it);
-        claim_order_.emplace(claims_[c].pods().size(), c);
-        return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
+    if (!topology_->BlocksEveryClaim(pod_index, claims_.size())) {
+      const std::string zone_key(core::labels::kZone);
+      std::optional<size_t> placed = claim_order_.Scan(
+          topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
+            const size_t pods = claims_[c].pods().size();
+            const std::string zone = claims_[c].PinnedZone();
+            if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) return false;
+            claim_order_.Erase(c, pods, zone);  // the scan stops here, so its iterators are not reused
+            return true;
+          });
+      if (placed) {
+        claim_order_.Insert(*placed, claims_[*placed].pods().size(), claims_[*placed].PinnedZone());
+        return {.kind = Placement::Kind::kNewNodeClaim, .index = *placed};
       }
     }
     std::string errors;
@@ -121,7 +177,7 @@ class Solver {
       if (s.ok()) {
         tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));
-        claim_order_.emplace(1, claims_.size() - 1);
+        claim_order_.Insert(claims_.size() - 1, 1, claims_.back().PinnedZone());
         return {.kind = Placement::Kind::kNewNodeClaim, .index = claims_.size() - 1};
       }
       if (!errors.empty()) errors += "; ";
@@ -149,7 +205,7 @@ class Solver {
   std::vector<size_t> pool_order_;
   std::vector<ClaimTemplate> templates_;
   std::vector<Claim> claims_;
-  std::set<std::pair<size_t, size_t>> claim_order_;  // (pods, claim index)
+  ClaimOrder claim_order_;
 
   std::vector<size_t> relaxed_;
   std::optional<Topology> topology_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 
 namespace gpufleet::scheduling {
 namespace {
@@ -150,6 +151,66 @@ bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims) const {
     }
   }
   return false;
+}
+
+std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_index, const std::string& key,
+                                                                    const core::Requirements& pod_reqs) const {
+  auto universe = domains_.find(key);
+  if (universe == domains_.end()) return std::nullopt;
+  const Pod& pod = in_.pods[pod_index];
+  const core::Requirement* pod_domains = pod_reqs.Find(key);
+  std::optional<std::vector<std::string>> out;
+  if (pod_domains != nullptr) {
+    out.emplace();
+    for (const std::string& d : universe->second) {
+      if (pod_domains->Has(d)) out->push_back(d);
+    }
+  }
+  for (size_t gi : constrained_by_[pod_index]) {
+    const Group& g = groups_[gi];
+    if (g.key != key) continue;
+    auto count = [&](const std::string& d) {
+      auto it = g.counts.find(d);
+      return it == g.counts.end() ? 0 : it->second;
+    };
+    const bool self = g.Selects(pod.ns, pod.labels);
+    std::vector<std::string> ok;
+    switch (g.kind) {
+      case Kind::kSpread: {
+        int min = INT_MAX, eligible = 0;
+        for (const std::string& d : universe->second) {
+          if (pod_domains != nullptr && !pod_domains->Has(d)) continue;
+          ++eligible;
+          min = std::min(min, count(d));
+        }
+        if (eligible < g.min_domains || eligible == 0 || g.key == kHostname) min = 0;
+        for (const std::string& d : universe->second) {
+          if (count(d) + (self ? 1 : 0) - min <= g.max_skew) ok.push_back(d);
+        }
+        break;
+      }
+      case Kind::kAffinity:
+        for (const std::string& d : universe->second) {
+          if (count(d) > 0) ok.push_back(d);
+        }
+        if (ok.empty() && self) ok = universe->second;  // may start the group anywhere
+        break;
+      case Kind::kAntiAffinity:
+      case Kind::kInverseAntiAffinity:
+        for (const std::string& d : universe->second) {
+          if (count(d) == 0) ok.push_back(d);
+        }
+        break;
+    }
+    if (!out) {
+      out = std::move(ok);
+    } else {
+      std::vector<std::string> both;
+      std::set_intersection(out->begin(), out->end(), ok.begin(), ok.end(), std::back_inserter(both));
+      out = std::move(both);
+    }
+  }
+  return out;
 }
 
 Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,

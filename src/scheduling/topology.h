@@ -23,6 +23,7 @@
 // in (so a claim not yet pinned to a zone blocks all its zones, as Karpenter does).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -46,6 +47,11 @@ class Topology {
   // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
   // what keeps hostname anti-affinity pods from costing O(claims) each.
   bool BlocksEveryClaim(size_t pod_index, size_t claims) const;
+  // The domains of `key` a node pinned there could take the pod in, or nullopt when the pod's
+  // topology does not restrict `key`. A superset filter: the solver skips claims pinned
+  // elsewhere without trying them (AddRequirements still decides).
+  std::optional<std::vector<std::string>> AdmissibleDomains(size_t pod_index, const std::string& key,
+                                                            const core::Requirements& pod_reqs) const;
   // Narrows `node_reqs` (a node's or claim's requirements, already intersected with the pod's)
   // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
   Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
