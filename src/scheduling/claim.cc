@@ -18,16 +18,16 @@ bool NeedsAccelerators(const core::ResourceList& requests) {
 
 bool OfferingAllowed(const Offering& o, const core::Requirements& reqs) {
   if (!o.available) return false;
-  if (reqs.Has(kZone) && !reqs.Get(kZone).Has(o.zone)) return false;
-  if (reqs.Has(keys::kCapacityType) && !reqs.Get(keys::kCapacityType).Has(CapacityTypeName(o.capacity_type))) {
+  if (const core::Requirement* zone = reqs.Find(kZone); zone != nullptr && !zone->Has(o.zone)) return false;
+  if (const core::Requirement* ct = reqs.Find(keys::kCapacityType);
+      ct != nullptr && !ct->Has(CapacityTypeName(o.capacity_type))) {
     return false;
   }
-  if (reqs.Has(keys::kReservationId)) {
-    const core::Requirement r = reqs.Get(keys::kReservationId);
+  if (const core::Requirement* r = reqs.Find(keys::kReservationId); r != nullptr) {
     if (o.reservation_id.empty()) {
       // The label is absent on such nodes: only NotIn/DoesNotExist allow that.
-      if (r.op() != core::Operator::kNotIn && r.op() != core::Operator::kDoesNotExist) return false;
-    } else if (!r.Has(o.reservation_id)) {
+      if (r->op() != core::Operator::kNotIn && r->op() != core::Operator::kDoesNotExist) return false;
+    } else if (!r->Has(o.reservation_id)) {
       return false;
     }
   }
@@ -93,14 +93,25 @@ SolveContext::SolveContext(const Input& input, const Options& opts) : in(input),
     for (const auto& [key, r] : t.requirements.ByKey()) defined_keys_.insert(key);
   }
   masks_.assign(in.instance_types.size(), 0);
+  offering_bits_.resize(in.instance_types.size());
   if (zones_.size() > 21) return;
   for (size_t i = 0; i < in.instance_types.size(); ++i) {
     for (const Offering& o : in.instance_types[i].offerings) {
-      if (!o.available) continue;
       const auto z = static_cast<size_t>(std::lower_bound(zones_.begin(), zones_.end(), o.zone) - zones_.begin());
-      masks_[i] |= uint64_t{1} << (z * 3 + static_cast<size_t>(o.capacity_type));
+      const uint64_t bit = uint64_t{1} << (z * 3 + static_cast<size_t>(o.capacity_type));
+      offering_bits_[i].push_back(o.available ? bit : 0);
+      if (o.available) masks_[i] |= bit;
     }
   }
+}
+
+double SolveContext::CheapestPrice(size_t type, uint64_t allowed) const {
+  double best = std::numeric_limits<double>::infinity();
+  const std::vector<Offering>& offerings = in.instance_types[type].offerings;
+  for (size_t o = 0; o < offerings.size(); ++o) {
+    if ((offering_bits_[type][o] & allowed) != 0) best = std::min(best, offerings[o].price);
+  }
+  return best;
 }
 
 std::optional<uint64_t> SolveContext::AllowedOfferings(const core::Requirements& reqs) const {
@@ -362,10 +373,16 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
   };
   std::vector<Priced> priced;
   bool any_plain = false;
+  const std::optional<uint64_t> mask = ctx.AllowedOfferings(requirements_);
   for (size_t i : instance_types_) {
     if (!Fits(requested_, ctx.type_allocatable[i])) continue;
-    const Offering* o = CheapestOffering(in.instance_types[i], requirements_);
-    priced.push_back({i, o == nullptr ? std::numeric_limits<double>::infinity() : o->price});
+    double price = std::numeric_limits<double>::infinity();
+    if (mask) {
+      price = ctx.CheapestPrice(i, *mask);
+    } else if (const Offering* o = CheapestOffering(in.instance_types[i], requirements_); o != nullptr) {
+      price = o->price;
+    }
+    priced.push_back({i, price});
     any_plain = any_plain || !in.instance_types[i].HasAccelerators();
   }
   std::stable_sort(priced.begin(), priced.end(), [&](const Priced& a, const Priced& b) {

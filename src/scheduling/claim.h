@@ -41,6 +41,9 @@ class SolveContext {
   std::optional<uint64_t> AllowedOfferings(const core::Requirements& reqs) const;
   // The (zone, capacity type) bits of the type's available offerings.
   uint64_t OfferingMask(size_t type) const { return masks_[type]; }
+  // The lowest price among the type's available offerings in `allowed` (a mask from
+  // AllowedOfferings); infinity when none.
+  double CheapestPrice(size_t type, uint64_t allowed) const;
   // Whether any instance type's requirements constrain `key`.
   bool TypesDefine(std::string_view key) const { return defined_keys_.count(key) != 0; }
   // Largest first (cpu, then memory): the order claims keep their candidates in.
@@ -49,6 +52,7 @@ class SolveContext {
  private:
   std::vector<std::string> zones_;  // sorted
   std::vector<uint64_t> masks_;
+  std::vector<std::vector<uint64_t>> offering_bits_;  // per type, per offering (0: unavailable)
   std::set<std::string, std::less<>> defined_keys_;
   size_t cpu_ = 0, memory_ = 0;
 };
