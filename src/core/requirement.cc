@@ -117,6 +117,14 @@ bool Requirement::Has(std::string_view value) const {
   return listed != complement_ && WithinBounds(value, greater_than_, less_than_);
 }
 
+bool Requirement::Intersects(const Requirement& other) const {
+  if (!complement_) {
+    return std::any_of(values_.begin(), values_.end(), [&](const std::string& v) { return other.Has(v); });
+  }
+  if (!other.complement_) return other.Intersects(*this);
+  return Intersection(other).Len() != 0;
+}
+
 Requirement Requirement::Intersection(const Requirement& other) const {
   const bool complement = complement_ && other.complement_;
   std::optional<int64_t> gt = MaxOpt(greater_than_, other.greater_than_);

@@ -53,6 +53,9 @@ class Requirement {
   // The values allowed by both requirements; minValues is the larger of the two. The key is
   // this requirement's.
   Requirement Intersection(const Requirement& other) const;
+  // Intersection(other).Len() != 0, without building the intersection when either side is a
+  // finite set (the common case on hot paths).
+  bool Intersects(const Requirement& other) const;
   // A deterministic example value: the smallest listed value for In, else the smallest integer
   // >= 0 inside the bounds that is not excluded; nullopt for DoesNotExist or an empty range.
   std::optional<std::string> Any() const;

@@ -57,7 +57,7 @@ bool Requirements::DoesIntersectOn(const Requirements& incoming, std::string_vie
 }
 
 bool Requirements::IntersectsKey(const Requirement& existing, const Requirement& incoming) const {
-  if (existing.Intersection(incoming).Len() != 0) return true;
+  if (existing.Intersects(incoming)) return true;
   return IsAbsenceOperator(incoming.op()) && IsAbsenceOperator(existing.op());
 }
 

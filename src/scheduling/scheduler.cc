@@ -13,16 +13,18 @@ namespace gpufleet::scheduling {
 namespace {
 
 // Karpenter's queue order: CPU then memory descending, then older first, then UID.
-std::vector<size_t> QueueOrder(const std::vector<Pod>& pods) {
+std::vector<size_t> QueueOrder(const SolveContext& ctx) {
+  const std::vector<Pod>& pods = ctx.in.pods;
+  const size_t cpu = ctx.resources.Find("cpu");
+  const size_t memory = ctx.resources.Find("memory");
+  auto get = [&](size_t pod, size_t r) { return r < ctx.resources.size() ? ctx.pod_requests[pod][r] : 0; };
   std::vector<size_t> order(pods.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const Pod& pa = pods[a];
-    const Pod& pb = pods[b];
-    if (int c = core::CmpResource(pa.requests, pb.requests, "cpu"); c != 0) return c > 0;
-    if (int c = core::CmpResource(pa.requests, pb.requests, "memory"); c != 0) return c > 0;
-    if (pa.created != pb.created) return pa.created < pb.created;
-    return pa.uid < pb.uid;
+    if (get(a, cpu) != get(b, cpu)) return get(a, cpu) > get(b, cpu);
+    if (get(a, memory) != get(b, memory)) return get(a, memory) > get(b, memory);
+    if (pods[a].created != pods[b].created) return pods[a].created < pods[b].created;
+    return pods[a].uid < pods[b].uid;
   });
   return order;
 }
@@ -105,7 +107,7 @@ class Solver {
     Result result;
     result.placements.resize(in_.pods.size());
     relaxed_.assign(in_.pods.size(), 0);
-    std::vector<size_t> queue = QueueOrder(in_.pods);
+    std::vector<size_t> queue = QueueOrder(ctx_);
     while (!queue.empty()) {
       std::vector<size_t> failed;
       bool progress = false;
