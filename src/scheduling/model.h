@@ -121,6 +121,10 @@ struct Options {
   // Polled once per pod; true stops the solve and returns what was placed (a deadline the
   // caller measures: this module reads no clock).
   std::function<bool()> out_of_time;
+  // Tries every claim of the solve for every pod, without the shortcuts that skip claims which
+  // cannot take it (claims pinned to other zones; claims all blocked by hostname anti-affinity).
+  // The decisions are the same either way; tests compare the two.
+  bool exhaustive_claim_scan = false;
 };
 
 std::set<std::string, std::less<>> DefaultWellKnownLabels();

@@ -154,10 +154,11 @@ class Solver {
       }
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
-    if (!topology_->BlocksEveryClaim(pod_index, claims_.size())) {
+    const bool exhaustive = options_.exhaustive_claim_scan;
+    if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size())) {
       const std::string zone_key(core::labels::kZone);
       std::optional<size_t> placed = claim_order_.Scan(
-          topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
+          exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
             const size_t pods = claims_[c].pods().size();
             const std::string zone = claims_[c].PinnedZone();
             if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) return false;

@@ -1,5 +1,6 @@
 // Topology spread and pod (anti-)affinity through Solve.
 #include <map>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -203,6 +204,50 @@ TEST(TopologyTest, SpreadHonoursThePodsOwnZoneRequirement) {
   std::map<std::string, int> per_zone;
   for (size_t i = 0; i < in.pods.size(); ++i) ++per_zone[ZoneOf(in, r, i)];
   EXPECT_EQ(per_zone, (std::map<std::string, int>{{"test-zone-1", 2}, {"test-zone-2", 2}}));
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+// The claim-scan shortcuts (zone partitions, hostname anti-affinity blocking every claim) must
+// not change a single decision: compare with the exhaustive scan on random topology-heavy mixes.
+TEST(TopologyTest, ScanShortcutsMakeTheSameDecisionsAsTheExhaustiveScan) {
+  std::mt19937 rng(7);
+  const char* zones[] = {"test-zone-1", "test-zone-2", "test-zone-3"};
+  const char* values[] = {"a", "b", "c"};
+  for (int round = 0; round < 20; ++round) {
+    Input in = Cluster();
+    for (int i = 0; i < 150; ++i) {
+      Pod p = Labelled("p" + std::to_string(i), {{"v", values[rng() % 3]}}, rng() % 2 ? "500m" : "1500m");
+      const std::string v = values[rng() % 3];
+      switch (rng() % 6) {
+        case 0: p.topology_spread = {{.max_skew = 1, .topology_key = std::string(kZone), .selector = Select(("v=" + v).c_str())}}; break;
+        case 1: p.topology_spread = {{.max_skew = 1, .topology_key = std::string(kHost), .selector = Select(("v=" + v).c_str())}}; break;
+        case 2: p.labels = {{"aff", v}}; p.affinity = {{.topology_key = std::string(kZone), .selector = Select(("aff=" + v).c_str())}}; break;
+        case 3: p.labels = {{"app", "x"}}; p.anti_affinity = {{.topology_key = std::string(kHost), .selector = Select("app=x")}}; break;
+        case 4: p.requirements.Add(core::Requirement::In(kZone, {zones[rng() % 3]})); break;
+        default: break;
+      }
+      in.pods.push_back(p);
+    }
+    Options fast, exhaustive;
+    exhaustive.exhaustive_claim_scan = true;
+    const Result a = Solve(in, fast);
+    const Result b = Solve(in, exhaustive);
+    ASSERT_EQ(a.new_claims.size(), b.new_claims.size()) << "round " << round;
+    for (size_t i = 0; i < in.pods.size(); ++i) {
+      EXPECT_EQ(a.placements[i].kind, b.placements[i].kind) << "round " << round << " pod " << i;
+      EXPECT_EQ(a.placements[i].index, b.placements[i].index) << "round " << round << " pod " << i;
+    }
+    for (size_t c = 0; c < a.new_claims.size(); ++c) {
+      EXPECT_EQ(a.new_claims[c].pods, b.new_claims[c].pods);
+      EXPECT_EQ(a.new_claims[c].requirements, b.new_claims[c].requirements);
+      EXPECT_EQ(a.new_claims[c].instance_types, b.new_claims[c].instance_types);
+    }
+  }
 }
 
 }  // namespace
