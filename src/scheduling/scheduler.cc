@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "scheduling/claim.h"
 
@@ -155,7 +156,25 @@ class Solver {
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
     const bool exhaustive = options_.exhaustive_claim_scan;
-    if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size())) {
+    const std::unordered_set<std::string>* unblocked = exhaustive ? nullptr : topology_->UnblockedClaimHostnames(pod_index);
+    if (unblocked != nullptr && unblocked->size() <= kFewClaims) {
+      // Under a hostname anti-affinity only the few claims it does not block can take the pod:
+      // try those, in the same order as the full scan would.
+      std::vector<std::pair<size_t, size_t>> few;
+      for (const std::string& host : *unblocked) {
+        const size_t c = claim_by_hostname_.at(host);
+        few.emplace_back(claims_[c].pods().size(), c);
+      }
+      std::sort(few.begin(), few.end());
+      for (const auto& [pods, c] : few) {
+        const std::string zone = claims_[c].PinnedZone();
+        if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) {
+          claim_order_.Erase(c, pods, zone);
+          claim_order_.Insert(c, claims_[c].pods().size(), claims_[c].PinnedZone());
+          return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
+        }
+      }
+    } else if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size())) {
       const std::string zone_key(core::labels::kZone);
       std::optional<size_t> placed = claim_order_.Scan(
           exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
@@ -181,6 +200,7 @@ class Solver {
         tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));
         claim_order_.Insert(claims_.size() - 1, 1, claims_.back().PinnedZone());
+        claim_by_hostname_.emplace(hostname, claims_.size() - 1);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = claims_.size() - 1};
       }
       if (!errors.empty()) errors += "; ";
@@ -209,6 +229,8 @@ class Solver {
   std::vector<ClaimTemplate> templates_;
   std::vector<Claim> claims_;
   ClaimOrder claim_order_;
+  std::unordered_map<std::string, size_t> claim_by_hostname_;
+  static constexpr size_t kFewClaims = 64;
 
   std::vector<size_t> relaxed_;
   std::optional<Topology> topology_;

@@ -140,6 +140,23 @@ void Topology::RegisterDomain(const std::string& key, const std::string& domain)
 void Topology::RegisterClaimHostname(const std::string& hostname) {
   claim_hostnames_.insert(hostname);
   RegisterDomain(std::string(kHostname), hostname);
+  for (Group& g : groups_) {
+    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname) {
+      g.unblocked_claims.insert(hostname);
+    }
+  }
+}
+
+const std::unordered_set<std::string>* Topology::UnblockedClaimHostnames(size_t pod_index) const {
+  const std::unordered_set<std::string>* best = nullptr;
+  for (size_t gi : constrained_by_[pod_index]) {
+    const Group& g = groups_[gi];
+    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
+        (best == nullptr || g.unblocked_claims.size() < best->size())) {
+      best = &g.unblocked_claims;
+    }
+  }
+  return best;
 }
 
 bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims) const {
@@ -323,7 +340,10 @@ void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
     if (g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) {
       // Anti-affinity must block every domain the pod may still land in (Karpenter's rule).
       for (const std::string& d : r->values()) {
-        if (++g.counts[d] == 1 && g.key == kHostname && claim_hostnames_.count(d) != 0) ++g.blocked_claims;
+        if (++g.counts[d] == 1 && g.key == kHostname && claim_hostnames_.count(d) != 0) {
+          ++g.blocked_claims;
+          g.unblocked_claims.erase(d);
+        }
       }
     } else if (r->values().size() == 1) {
       ++g.counts[r->values().front()];

@@ -47,6 +47,10 @@ class Topology {
   // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
   // what keeps hostname anti-affinity pods from costing O(claims) each.
   bool BlocksEveryClaim(size_t pod_index, size_t claims) const;
+  // For a pod under a hostname anti-affinity (own or inverse): the hostnames of the claims not
+  // yet blocked by it (the smallest such set); nullptr when no such constraint applies. Only
+  // these claims can take the pod.
+  const std::unordered_set<std::string>* UnblockedClaimHostnames(size_t pod_index) const;
   // The domains of `key` a node pinned there could take the pod in, or nullopt when the pod's
   // topology does not restrict `key`. A superset filter: the solver skips claims pinned
   // elsewhere without trying them (AddRequirements still decides).
@@ -76,6 +80,7 @@ class Topology {
     int32_t min_domains = 1;
     std::unordered_map<std::string, int> counts;  // every registered domain, zero included
     size_t blocked_claims = 0;                    // claim hostnames with a count (hostname key)
+    std::unordered_set<std::string> unblocked_claims;  // hostname anti-affinity: claims at zero
     std::string description;                      // for errors
 
     bool Selects(const std::string& ns, const core::Labels& labels) const;
