@@ -159,7 +159,7 @@ bool NodeState::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Re
   if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) return false;
   if (!reqs.empty() && !requirements_.IsCompatible(reqs)) return false;
   std::vector<core::Requirement> narrowings;
-  if (!topology.Narrow(pod_index, reqs, requirements_, narrowings).ok()) return false;
+  if (!topology.Narrow(pod_index, reqs, requirements_, narrowings, /*explain=*/false).ok()) return false;
   // A node's domains are its label values, fixed: any narrowing means its domain is not allowed
   // (or it lacks the topology label), so the pod cannot go there.
   if (!narrowings.empty()) return false;
@@ -231,7 +231,11 @@ Claim ClaimTemplate::NewClaim(const SolveContext& ctx, const std::string& hostna
 void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
   for (size_t k = 0; k < limited_.size(); ++k) {
     core::int128 largest = 0;
-    for (size_t i : claim.instance_types()) largest = std::max(largest, ctx.type_capacity[i][limited_[k]]);
+    for (size_t i : claim.instance_types()) {
+      // Only types that can hold what the claim holds (its list is pruned lazily).
+      if (!claim.FitsType(ctx, i)) continue;
+      largest = std::max(largest, ctx.type_capacity[i][limited_[k]]);
+    }
     remaining_[k] -= largest;
   }
 }
@@ -250,6 +254,10 @@ Claim::Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, 
 void Claim::RecomputeMax(const SolveContext& ctx) {
   max_allocatable_ = ctx.resources.Zero();
   for (size_t i : instance_types_) MaxInto(max_allocatable_, ctx.type_allocatable[i]);
+}
+
+bool Claim::FitsType(const SolveContext& ctx, size_t type) const {
+  return Fits(requested_, ctx.type_allocatable[type]);
 }
 
 bool Claim::AnyFits(const SolveContext& ctx, const ResourceVector& extra) const {
@@ -308,22 +316,42 @@ Status Claim::NoTypeError(const SolveContext& ctx, const core::Requirements& mer
                                  ", requirements " + merged.ToString());
 }
 
-Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology) {
-  if (!limit_note_.empty()) return FailedPreconditionError(limit_note_);
+Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
+                     bool explain) {
+  // Without `explain` a refusal carries no message: scans try many claims and discard why.
+  static const Status kRefused = FailedPreconditionError("refused");
+  if (!limit_note_.empty()) return explain ? FailedPreconditionError(limit_note_) : kRefused;
   const Pod& pod = ctx.in.pods[pod_index];
   const ResourceVector& need = ctx.pod_requests[pod_index];
   if (!AnyFits(ctx, need)) {
+    if (!explain) return kRefused;
     return FailedPreconditionError("no instance type has enough resources for the pods already on the claim and " +
                                    Describe(pod.requests));
   }
   const NodePool& pool = ctx.in.nodepools[nodepool_];
-  if (!pool.taints.empty()) GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
-  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
-    return FailedPreconditionError("a host port the pod needs is taken on this node");
+  if (!pool.taints.empty()) {
+    if (!explain) {
+      for (const core::Taint& t : pool.taints) {
+        if (!core::Tolerated(pod.tolerations, t)) return kRefused;
+      }
+    } else {
+      GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
+    }
   }
-  if (!reqs.empty()) GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, ctx.options.well_known_labels));
+  if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
+    return explain ? FailedPreconditionError("a host port the pod needs is taken on this node") : kRefused;
+  }
+  if (!reqs.empty()) {
+    if (!explain) {
+      if (!requirements_.IsCompatible(reqs, ctx.options.well_known_labels)) return kRefused;
+    } else {
+      GF_RETURN_IF_ERROR(requirements_.Compatible(reqs, ctx.options.well_known_labels));
+    }
+  }
   std::vector<core::Requirement> narrowings;
-  GF_RETURN_IF_ERROR(topology.Narrow(pod_index, reqs, requirements_, narrowings));
+  if (Status s = topology.Narrow(pod_index, reqs, requirements_, narrowings, explain); !s.ok()) {
+    return explain ? s : kRefused;
+  }
 
   if (!reqs.empty() || !narrowings.empty()) {
     core::Requirements merged = requirements_;
@@ -337,7 +365,7 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
       changed.push_back(r.key());
     }
     std::vector<size_t> kept = Filter(ctx, merged, changed, need);
-    if (kept.empty()) return NoTypeError(ctx, merged, pod_index);
+    if (kept.empty()) return explain ? NoTypeError(ctx, merged, pod_index) : kRefused;
     topology.Record(pod_index, merged);
     requirements_ = std::move(merged);
     instance_types_ = std::move(kept);
@@ -346,6 +374,12 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
     topology.Record(pod_index, requirements_);
   }
   AddTo(requested_, need);
+  // Requests only grow: once the largest candidate stops fitting, drop every type that no longer
+  // fits, so later fit checks stay short (GPU claims fill up quickly).
+  if (!instance_types_.empty() && !Fits(requested_, ctx.type_allocatable[instance_types_.front()])) {
+    std::erase_if(instance_types_, [&](size_t i) { return !Fits(requested_, ctx.type_allocatable[i]); });
+    RecomputeMax(ctx);
+  }
   pods_.push_back(pod_index);
   host_ports_.insert(host_ports_.end(), pod.host_ports.begin(), pod.host_ports.end());
   needs_accelerators_ = needs_accelerators_ || NeedsAccelerators(pod.requests);

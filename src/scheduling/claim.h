@@ -103,9 +103,13 @@ class Claim {
         std::vector<size_t> types, std::string limit_note);
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
-  Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology);
+  // Without `explain` a refusal's Status has no useful message (cheaper for scans).
+  Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
+                bool explain);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
+  // Whether the type can hold everything the claim holds now.
+  bool FitsType(const SolveContext& ctx, size_t type) const;
   // The one zone the claim's requirements allow, or "" when they allow several.
   std::string PinnedZone() const;
   // Orders instance types cheapest first, drops accelerator types nobody needs, truncates; the

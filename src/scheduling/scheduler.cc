@@ -168,7 +168,7 @@ class Solver {
       std::sort(few.begin(), few.end());
       for (const auto& [pods, c] : few) {
         const std::string zone = claims_[c].PinnedZone();
-        if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) {
+        if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false).ok()) {
           claim_order_.Erase(c, pods, zone);
           claim_order_.Insert(c, claims_[c].pods().size(), claims_[c].PinnedZone());
           return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
@@ -180,7 +180,7 @@ class Solver {
           exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
             const size_t pods = claims_[c].pods().size();
             const std::string zone = claims_[c].PinnedZone();
-            if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_).ok()) return false;
+            if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false).ok()) return false;
             claim_order_.Erase(c, pods, zone);  // the scan stops here, so its iterators are not reused
             return true;
           });
@@ -195,7 +195,7 @@ class Solver {
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
       Claim claim = tmpl.NewClaim(ctx_, hostname);
       topology_->RegisterClaimHostname(hostname);
-      Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_);
+      Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/true);
       if (s.ok()) {
         tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));

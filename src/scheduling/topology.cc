@@ -231,7 +231,7 @@ std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_i
 }
 
 Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
-                         const core::Requirement* node_domains, std::vector<std::string>& out) const {
+                         const core::Requirement* node_domains, std::vector<std::string>& out, bool explain) const {
   const Pod& pod = in_.pods[pod_index];
   auto count = [&](const std::string& d) {
     auto it = g.counts.find(d);
@@ -296,18 +296,19 @@ Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requireme
       });
       break;
   }
-  if (out.empty()) return FailedPreconditionError("unsatisfiable " + g.description);
+  static const Status kUnsatisfiable = FailedPreconditionError("unsatisfiable topology");
+  if (out.empty()) return explain ? FailedPreconditionError("unsatisfiable " + g.description) : kUnsatisfiable;
   return OkStatus();
 }
 
 Status Topology::Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
-                        std::vector<core::Requirement>& narrowings) const {
+                        std::vector<core::Requirement>& narrowings, bool explain) const {
   for (size_t gi : constrained_by_[pod_index]) {
     const Group& g = groups_[gi];
     const core::Requirement* pod_domains = pod_reqs.Find(g.key);
     const core::Requirement* node_domains = node_reqs.Find(g.key);
     std::vector<std::string> allowed;
-    GF_RETURN_IF_ERROR(Allowed(g, pod_index, pod_domains, node_domains, allowed));
+    GF_RETURN_IF_ERROR(Allowed(g, pod_index, pod_domains, node_domains, allowed, explain));
     // A no-op when every domain the node could still be in is allowed.
     bool narrows = node_domains == nullptr || node_domains->complement();
     if (!narrows) {

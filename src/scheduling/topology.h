@@ -62,8 +62,9 @@ class Topology {
                          core::Requirements& node_reqs) const;
   // The same without changing anything: appends to `narrowings` one In requirement per key
   // whose allowed domains would actually narrow `node_reqs` (intersected with `pod_reqs`).
+  // Without `explain` a failure carries no message (cheaper when the caller only needs yes/no).
   Status Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
-                std::vector<core::Requirement>& narrowings) const;
+                std::vector<core::Requirement>& narrowings, bool explain = true) const;
   void Record(size_t pod_index, const core::Requirements& node_reqs);
   // True when the pod has no topology constraints and no inverse anti-affinity selects it.
   bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
@@ -91,7 +92,7 @@ class Topology {
   // The domains of `key` allowed for the pod by group `g`, given the node's requirement on it.
   // nullptr requirements mean unconstrained.
   Status Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
-                 const core::Requirement* node_domains, std::vector<std::string>& out) const;
+                 const core::Requirement* node_domains, std::vector<std::string>& out, bool explain) const;
 
   const Input& in_;
   std::vector<Group> groups_;
