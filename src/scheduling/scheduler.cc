@@ -194,13 +194,13 @@ class Solver {
       ClaimTemplate& tmpl = templates_[p];
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
       Claim claim = tmpl.NewClaim(ctx_, hostname);
-      topology_->RegisterClaimHostname(hostname);
       Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/true);
       if (s.ok()) {
         tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));
         claim_order_.Insert(claims_.size() - 1, 1, claims_.back().PinnedZone());
         claim_by_hostname_.emplace(hostname, claims_.size() - 1);
+        topology_->RegisterClaimHostname(hostname);
         return {.kind = Placement::Kind::kNewNodeClaim, .index = claims_.size() - 1};
       }
       if (!errors.empty()) errors += "; ";

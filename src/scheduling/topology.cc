@@ -142,7 +142,12 @@ void Topology::RegisterClaimHostname(const std::string& hostname) {
   RegisterDomain(std::string(kHostname), hostname);
   for (Group& g : groups_) {
     if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname) {
-      g.unblocked_claims.insert(hostname);
+      // Registered after its first pod was recorded, which may already block it.
+      if (g.counts[hostname] == 0) {
+        g.unblocked_claims.insert(hostname);
+      } else {
+        ++g.blocked_claims;
+      }
     }
   }
 }

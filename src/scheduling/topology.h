@@ -41,7 +41,8 @@ class Topology {
   Topology(const Input& in, const std::vector<core::Requirements>& pool_requirements);
 
   void RegisterDomain(const std::string& key, const std::string& domain);
-  // A new NodeClaim's placeholder hostname (a domain of kubernetes.io/hostname).
+  // A new NodeClaim's placeholder hostname (a domain of kubernetes.io/hostname), once the claim
+  // exists (after its first pod was added and recorded).
   void RegisterClaimHostname(const std::string& hostname);
   // True when a hostname anti-affinity (own or inverse) already blocks each of the `claims`
   // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
