@@ -87,6 +87,9 @@ class ClaimTemplate {
   // capacity among its instance types, per resource (Karpenter's rule).
   void Consume(const SolveContext& ctx, const Claim& claim);
   const core::Requirements& requirements() const { return requirements_; }
+  const core::ResourceList& daemon_overhead() const { return daemon_overhead_; }
+  const std::vector<size_t>& instance_types() const { return instance_types_; }
+  bool limited() const { return !limited_.empty(); }
 
  private:
   size_t nodepool_ = 0;

@@ -125,6 +125,9 @@ struct Options {
   // cannot take it (claims pinned to other zones; claims all blocked by hostname anti-affinity).
   // The decisions are the same either way; tests compare the two.
   bool exhaustive_claim_scan = false;
+  // Re-pack groups of identical GPU pods for the lowest total price after the greedy solve
+  // (gpu_cost.h). Off: Karpenter's decisions exactly.
+  bool optimize_gpu_cost = true;
 };
 
 std::set<std::string, std::less<>> DefaultWellKnownLabels();

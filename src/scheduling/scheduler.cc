@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "scheduling/claim.h"
+#include "scheduling/gpu_cost.h"
 
 namespace gpufleet::scheduling {
 namespace {
@@ -212,6 +213,7 @@ class Solver {
 
   Result Finish(Result result) {
     for (Claim& claim : claims_) result.new_claims.push_back(claim.Finalize(ctx_));
+    if (options_.optimize_gpu_cost) OptimizeGpuCost(ctx_, templates_, *topology_, result);
     return result;
   }
 

@@ -69,6 +69,11 @@ class Topology {
   void Record(size_t pod_index, const core::Requirements& node_reqs);
   // True when the pod has no topology constraints and no inverse anti-affinity selects it.
   bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
+  // True when no topology group constrains or counts the pod: moving it between nodes cannot
+  // change anyone's topology.
+  bool Uninvolved(size_t pod_index) const {
+    return constrained_by_[pod_index].empty() && counted_in_[pod_index].empty();
+  }
 
  private:
   enum class Kind { kSpread, kAffinity, kAntiAffinity, kInverseAntiAffinity };

@@ -1,0 +1,199 @@
+// Cost-optimal GPU packing: k#1149, GPU memory requirements, and an exact brute-force solver
+// that proves the re-packed total is the minimum on small cases.
+#include "scheduling/gpu_cost.h"
+
+#include <functional>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "scheduling/scheduler.h"
+
+namespace gpufleet::scheduling {
+namespace {
+
+using Kind = Placement::Kind;
+
+struct Shape {
+  const char* name;
+  int64_t vcpu, memory_mib, max_pods, gpus, gpu_memory_mib;
+  double price;
+};
+
+// Real shapes and us-east-1 prices from data/aws-instance-types.json.
+const Shape kG5Xlarge{"g5.xlarge", 4, 16384, 58, 1, 22888, 1.006};
+const Shape kG52Xlarge{"g5.2xlarge", 8, 32768, 58, 1, 22888, 1.212};
+const Shape kG512Xlarge{"g5.12xlarge", 48, 196608, 737, 4, 22888, 5.672};
+const Shape kG548Xlarge{"g5.48xlarge", 192, 786432, 345, 8, 22888, 16.288};
+const Shape kG6eXlarge{"g6e.xlarge", 4, 32768, 58, 1, 45776, 1.861};
+const Shape kP4d{"p4d.24xlarge", 96, 1179648, 737, 8, 40960, 21.957642};
+
+InstanceType Make(const Shape& s) {
+  Ec2Shape shape{.vcpu = s.vcpu, .memory_mib = s.memory_mib, .max_pods = s.max_pods, .extended = {{"nvidia.com/gpu", s.gpus}}};
+  InstanceType t{.name = s.name};
+  t.capacity = AwsCapacity(shape);
+  t.overhead = AwsOverhead(shape, t.capacity);
+  t.Finalize();
+  for (const char* zone : {"us-east-1a", "us-east-1b"}) t.offerings.push_back({.zone = zone, .price = s.price});
+  t.requirements.Add(core::Requirement::In(core::labels::kInstanceType, {s.name}));
+  t.requirements.Add(core::Requirement::In(core::labels::kZone, {"us-east-1a", "us-east-1b"}));
+  t.requirements.Add(core::Requirement::In(keys::kCapacityType, {"on-demand"}));
+  t.requirements.Add(core::Requirement::In(keys::kGpuCount, {std::to_string(s.gpus)}));
+  t.requirements.Add(core::Requirement::In(keys::kGpuMemory, {std::to_string(s.gpu_memory_mib)}));
+  return t;
+}
+
+Input Cluster(const std::vector<Shape>& shapes) {
+  Input in;
+  for (const Shape& s : shapes) in.instance_types.push_back(Make(s));
+  NodePool pool{.name = "gpu"};
+  pool.taints = {{.key = "nvidia.com/gpu", .effect = core::TaintEffect::kNoSchedule}};
+  for (size_t i = 0; i < in.instance_types.size(); ++i) pool.instance_types.push_back(i);
+  in.nodepools.push_back(pool);
+  return in;
+}
+
+Pod GpuPod(const std::string& name, int gpus, const char* cpu = "2", const char* memory = "8Gi") {
+  Pod p{.key = "llm/" + name, .ns = "llm", .uid = name};
+  p.requests.Set("nvidia.com/gpu", core::Quantity::FromInt(gpus));
+  p.requests.Set("cpu", *core::Quantity::Parse(cpu));
+  p.requests.Set("memory", *core::Quantity::Parse(memory));
+  p.tolerations = {{.key = "nvidia.com/gpu", .op = core::TolerationOperator::kExists}};
+  return p;
+}
+
+// What the claims would cost if each launched its first (cheapest) type.
+double Total(const Input& in, const Result& r) {
+  double total = 0;
+  for (const NewNodeClaim& c : r.new_claims) {
+    EXPECT_FALSE(c.instance_types.empty());
+    if (c.instance_types.empty()) continue;
+    const Offering* o = CheapestOffering(in.instance_types[c.instance_types.front()], c.requirements);
+    EXPECT_NE(o, nullptr);
+    total += o == nullptr ? 0 : o->price;
+  }
+  return total;
+}
+
+TEST(GpuCostTest, TwoOneGpuPodsGetTwoSmallNodesNotOneFourGpuNode) {
+  // k#1149: greedy packing put both pods on a g5.12xlarge ($5.672/h) where two g5.xlarge
+  // ($2.012/h) do.
+  Input in = Cluster({kG5Xlarge, kG52Xlarge, kG512Xlarge, kG548Xlarge});
+  in.pods = {GpuPod("a", 1), GpuPod("b", 1)};
+  Options greedy;
+  greedy.optimize_gpu_cost = false;
+  const Result before = Solve(in, greedy);
+  ASSERT_EQ(before.new_claims.size(), 1u);
+  EXPECT_EQ(in.instance_types[before.new_claims[0].instance_types[0]].name, "g5.12xlarge");
+  EXPECT_NEAR(Total(in, before), 5.672, 1e-9);
+
+  const Result after = Solve(in);
+  ASSERT_EQ(after.new_claims.size(), 2u);
+  for (const NewNodeClaim& c : after.new_claims) {
+    EXPECT_EQ(in.instance_types[c.instance_types[0]].name, "g5.xlarge");
+    EXPECT_EQ(c.pods.size(), 1u);
+  }
+  EXPECT_NEAR(Total(in, after), 2.012, 1e-9);
+  EXPECT_NE(after.placements[0].index, after.placements[1].index);
+  for (const Placement& p : after.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim);
+}
+
+TEST(GpuCostTest, EightOneGpuPodsStillUseTheCheapestMix) {
+  Input in = Cluster({kG5Xlarge, kG512Xlarge, kG548Xlarge});
+  for (int i = 0; i < 8; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), 1));
+  const Result r = Solve(in);
+  EXPECT_NEAR(Total(in, r), 8 * 1.006, 1e-9) << "eight g5.xlarge are cheaper than any 4- or 8-GPU node";
+}
+
+TEST(GpuCostTest, GpuMemoryRequirementIsHonoured) {
+  Input in = Cluster({kG5Xlarge, kG6eXlarge, kP4d});
+  for (int i = 0; i < 3; ++i) {
+    Pod p = GpuPod("big-model-" + std::to_string(i), 1);
+    core::NodeSelectorRequirement gte{.key = std::string(keys::kGpuMemory), .op = core::Operator::kGte, .values = {"40000"}};
+    p.requirements.Add(*core::Requirement::Create(gte));
+    in.pods.push_back(p);
+  }
+  const Result r = Solve(in);
+  ASSERT_FALSE(r.new_claims.empty());
+  for (const NewNodeClaim& c : r.new_claims) {
+    for (size_t t : c.instance_types) EXPECT_NE(in.instance_types[t].name, "g5.xlarge") << "A10G has 22,888 MiB";
+    EXPECT_EQ(in.instance_types[c.instance_types[0]].name, "g6e.xlarge");
+  }
+  EXPECT_NEAR(Total(in, r), 3 * 1.861, 1e-9);
+}
+
+TEST(GpuCostTest, PodsWithTopologyKeepKarpentersDecisions) {
+  Input in = Cluster({kG5Xlarge, kG512Xlarge});
+  in.pods = {GpuPod("a", 1), GpuPod("b", 1)};
+  for (Pod& p : in.pods) {
+    p.labels = {{"app", "llm"}};
+    p.affinity = {{.topology_key = std::string(core::labels::kZone), .selector = *core::LabelSelector::Parse("app=llm")}};
+  }
+  Options greedy;
+  greedy.optimize_gpu_cost = false;
+  EXPECT_EQ(Solve(in).new_claims.size(), Solve(in, greedy).new_claims.size());
+  EXPECT_EQ(Solve(in).new_claims.size(), 1u);
+}
+
+// Exact minimum for n identical pods by brute force over every way to split them into nodes
+// (integer partitions), each node taking the cheapest type that holds its share.
+double BruteForce(const Input& in, int n, const std::function<int64_t(const InstanceType&)>& capacity) {
+  std::vector<double> cheapest_for(static_cast<size_t>(n) + 1, std::numeric_limits<double>::infinity());
+  for (const InstanceType& t : in.instance_types) {
+    const int64_t k = capacity(t);
+    for (int m = 1; m <= n && m <= k; ++m) {
+      cheapest_for[static_cast<size_t>(m)] = std::min(cheapest_for[static_cast<size_t>(m)], t.offerings[0].price);
+    }
+  }
+  double best = std::numeric_limits<double>::infinity();
+  std::function<void(int, int, double)> split = [&](int left, int max_part, double cost) {
+    if (left == 0) {
+      best = std::min(best, cost);
+      return;
+    }
+    for (int part = std::min(left, max_part); part >= 1; --part) split(left - part, part, cost + cheapest_for[static_cast<size_t>(part)]);
+  };
+  split(n, n, 0);
+  return best;
+}
+
+TEST(GpuCostTest, MatchesABruteForceOptimumOnRandomSmallCases) {
+  std::mt19937 rng(1149);
+  const int gpu_counts[] = {1, 2, 4, 8};
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Shape> shapes;
+    const int types = 2 + static_cast<int>(rng() % 5);
+    std::vector<std::string> names;
+    for (int t = 0; t < types; ++t) names.push_back("gpu-type-" + std::to_string(t));
+    for (int t = 0; t < types; ++t) {
+      const int64_t gpus = gpu_counts[rng() % 4];
+      const double price = 0.5 + static_cast<double>(rng() % 2000) / 100.0;
+      shapes.push_back({names[t].c_str(), 8 * gpus, 32768 * gpus, 110, gpus, 24576, price});
+    }
+    Input in = Cluster(shapes);
+    const int pods = 1 + static_cast<int>(rng() % 7);
+    const int gpus_per_pod = rng() % 3 == 0 ? 2 : 1;
+    for (int i = 0; i < pods; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), gpus_per_pod));
+    const Result r = Solve(in);
+    int placed = 0;
+    for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
+    const double exact = BruteForce(in, pods, [&](const InstanceType& t) {
+      // The same rule the optimiser uses: pods that fit the allocatable, GPUs, cpu and memory.
+      const int64_t by_gpu = t.allocatable.Get("nvidia.com/gpu").Value() / gpus_per_pod;
+      const int64_t by_cpu = t.allocatable.Get("cpu").MilliValue() / (2000);
+      const int64_t by_mem = t.allocatable.Get("memory").Value() / (int64_t{8} << 30);
+      const int64_t by_pods = t.allocatable.Get("pods").Value();
+      return std::min({by_gpu, by_cpu, by_mem, by_pods});
+    });
+    if (exact == std::numeric_limits<double>::infinity()) {
+      EXPECT_EQ(placed, 0) << "round " << round;
+      continue;
+    }
+    ASSERT_EQ(placed, pods) << "round " << round;
+    EXPECT_NEAR(Total(in, r), exact, 1e-9) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
