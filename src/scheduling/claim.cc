@@ -66,7 +66,42 @@ bool HostPortConflict(const std::vector<HostPort>& used, const std::vector<HostP
   return false;
 }
 
-SolveContext::SolveContext(const Input& input, const Options& opts) : in(input), options(opts) {
+ReservationLedger::ReservationLedger(const Input& in) {
+  for (const InstanceType& t : in.instance_types) {
+    for (const Offering& o : t.offerings) {
+      if (o.capacity_type != CapacityType::kReserved || o.reservation_id.empty()) continue;
+      int64_t& left = remaining_[o.reservation_id];
+      left = std::max<int64_t>(left, o.reservation_capacity);
+    }
+  }
+}
+
+bool ReservationLedger::Reserve(const std::string& claim, const std::string& id) {
+  if (Holds(claim, id)) return true;
+  auto it = remaining_.find(id);
+  if (it == remaining_.end() || it->second <= 0) return false;
+  --it->second;
+  held_[claim].insert(id);
+  return true;
+}
+
+void ReservationLedger::Release(const std::string& claim, const std::string& id) {
+  auto it = held_.find(claim);
+  if (it == held_.end() || it->second.erase(id) == 0) return;
+  ++remaining_[id];
+}
+
+bool ReservationLedger::Holds(const std::string& claim, const std::string& id) const {
+  auto it = held_.find(claim);
+  return it != held_.end() && it->second.count(id) != 0;
+}
+
+std::vector<std::string> ReservationLedger::Held(const std::string& claim) const {
+  auto it = held_.find(claim);
+  return it == held_.end() ? std::vector<std::string>() : std::vector<std::string>(it->second.begin(), it->second.end());
+}
+
+SolveContext::SolveContext(const Input& input, const Options& opts) : in(input), options(opts), reservations(input) {
   for (const Pod& p : in.pods) resources.Register(p.requests);
   for (const InstanceType& t : in.instance_types) resources.Register(t.capacity);
   for (const ExistingNode& n : in.nodes) resources.Register(n.allocatable);
@@ -76,11 +111,15 @@ SolveContext::SolveContext(const Input& input, const Options& opts) : in(input),
   const size_t pods = resources.Find("pods");
   for (const Pod& p : in.pods) {
     pod_requests.push_back(resources.ToVector(p.requests));
-    pod_requests.back()[pods] += core::int128{1'000'000'000};  // every pod takes one of the node's pods
+    // Every pod takes one of the node's pods.
+    pod_requests.back()[pods] = SatAdd(pod_requests.back()[pods], core::int128{1'000'000'000});
   }
   for (const InstanceType& t : in.instance_types) {
     type_allocatable.push_back(resources.ToVector(t.allocatable));
     type_capacity.push_back(resources.ToVector(t.capacity));
+    type_has_reserved.push_back(std::any_of(t.offerings.begin(), t.offerings.end(), [](const Offering& o) {
+      return o.capacity_type == CapacityType::kReserved && !o.reservation_id.empty();
+    }));
   }
   cpu_ = resources.Find("cpu");
   memory_ = resources.Find("memory");
@@ -197,7 +236,7 @@ ClaimTemplate ClaimTemplate::Build(const SolveContext& ctx, size_t nodepool) {
     for (const auto& [name, q] : pool.limits) {
       const size_t r = ctx.resources.Find(name);
       t.limited_.push_back(r);
-      t.remaining_.push_back(limits[r] - used[r]);
+      t.remaining_.push_back(SatSub(limits[r], used[r]));
     }
   }
   return t;
@@ -225,7 +264,7 @@ Claim ClaimTemplate::NewClaim(const SolveContext& ctx, const std::string& hostna
   }
   core::Requirements reqs = requirements_;
   reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
-  return Claim(ctx, nodepool_, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
+  return Claim(ctx, nodepool_, hostname, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
 }
 
 void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
@@ -236,13 +275,14 @@ void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
       if (!claim.FitsType(ctx, i)) continue;
       largest = std::max(largest, ctx.type_capacity[i][limited_[k]]);
     }
-    remaining_[k] -= largest;
+    remaining_[k] = SatSub(remaining_[k], largest);
   }
 }
 
-Claim::Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, core::ResourceList overhead,
-             std::vector<size_t> types, std::string limit_note)
+Claim::Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, core::Requirements reqs,
+             core::ResourceList overhead, std::vector<size_t> types, std::string limit_note)
     : nodepool_(nodepool),
+      hostname_(std::move(hostname)),
       requirements_(std::move(reqs)),
       overhead_(std::move(overhead)),
       requested_(ctx.resources.ToVector(overhead_)),
@@ -254,6 +294,42 @@ Claim::Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, 
 void Claim::RecomputeMax(const SolveContext& ctx) {
   max_allocatable_ = ctx.resources.Zero();
   for (size_t i : instance_types_) MaxInto(max_allocatable_, ctx.type_allocatable[i]);
+}
+
+Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements& reqs,
+                               const std::vector<size_t>& types, const ResourceVector& extra, bool explain) {
+  std::set<std::string> wanted;
+  for (size_t i : types) {
+    if (!ctx.type_has_reserved[i] || !FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+    for (const Offering& o : ctx.in.instance_types[i].offerings) {
+      if (o.capacity_type == CapacityType::kReserved && !o.reservation_id.empty() && OfferingAllowed(o, reqs)) {
+        wanted.insert(o.reservation_id);
+      }
+    }
+  }
+  std::vector<std::string> taken;  // newly taken in this attempt, to give back on refusal
+  bool any = false;
+  for (const std::string& id : wanted) {
+    const bool had = ctx.reservations.Holds(hostname_, id);
+    if (ctx.reservations.Reserve(hostname_, id)) {
+      any = true;
+      if (!had) taken.push_back(id);
+    }
+  }
+  if (ctx.options.strict_reservations && !wanted.empty() && !any) {
+    static const Status kExhausted = ResourceExhaustedError("reserved");
+    if (!explain) return kExhausted;
+    std::string ids;
+    for (const std::string& id : wanted) ids += (ids.empty() ? "" : ", ") + id;
+    return ResourceExhaustedError("compatible capacity reservations are used up in this batch (" + ids +
+                                  "); the pod waits for them instead of falling back");
+  }
+  // Reservations the claim can no longer use go back to the pool.
+  for (const std::string& id : ctx.reservations.Held(hostname_)) {
+    if (wanted.count(id) == 0) ctx.reservations.Release(hostname_, id);
+  }
+  (void)taken;
+  return OkStatus();
 }
 
 bool Claim::FitsType(const SolveContext& ctx, size_t type) const {
@@ -366,11 +442,13 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
     }
     std::vector<size_t> kept = Filter(ctx, merged, changed, need);
     if (kept.empty()) return explain ? NoTypeError(ctx, merged, pod_index) : kRefused;
+    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, merged, kept, need, explain));
     topology.Record(pod_index, merged);
     requirements_ = std::move(merged);
     instance_types_ = std::move(kept);
     RecomputeMax(ctx);
   } else {
+    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, requirements_, instance_types_, need, explain));
     topology.Record(pod_index, requirements_);
   }
   AddTo(requested_, need);
@@ -398,6 +476,12 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
   for (const auto& [key, r] : requirements_.ByKey()) {
     if (key != core::labels::kHostname) out.requirements.Add(r);
   }
+  // A claim holding reservations launches into them (Karpenter's FinalizeScheduling).
+  const std::vector<std::string> held = ctx.reservations.Held(hostname_);
+  if (!held.empty()) {
+    out.requirements.Add(core::Requirement::In(keys::kCapacityType, {"reserved"}));
+    out.requirements.Add(core::Requirement::In(keys::kReservationId, held));
+  }
   out.requests = overhead_;
   for (size_t p : pods_) (void)core::MergeInto(out.requests, in.pods[p].requests);
   out.pods = pods_;
@@ -407,15 +491,16 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
   };
   std::vector<Priced> priced;
   bool any_plain = false;
-  const std::optional<uint64_t> mask = ctx.AllowedOfferings(requirements_);
+  const std::optional<uint64_t> mask = ctx.AllowedOfferings(out.requirements);
   for (size_t i : instance_types_) {
     if (!Fits(requested_, ctx.type_allocatable[i])) continue;
     double price = std::numeric_limits<double>::infinity();
     if (mask) {
       price = ctx.CheapestPrice(i, *mask);
-    } else if (const Offering* o = CheapestOffering(in.instance_types[i], requirements_); o != nullptr) {
+    } else if (const Offering* o = CheapestOffering(in.instance_types[i], out.requirements); o != nullptr) {
       price = o->price;
     }
+    if (!held.empty() && price == std::numeric_limits<double>::infinity()) continue;  // not in a held reservation
     priced.push_back({i, price});
     any_plain = any_plain || !in.instance_types[i].HasAccelerators();
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -25,6 +26,23 @@ const Offering* CheapestOffering(const InstanceType& type, const core::Requireme
 
 // Everything a solve precomputes once: dense resource vectors of pods and instance types, and
 // offering bitmasks so that narrowing a claim's zone or capacity type is a bit test per type.
+// How many more instances each capacity reservation can start in this solve, and which claims
+// (by placeholder hostname) hold which reservations (Karpenter's ReservationManager).
+class ReservationLedger {
+ public:
+  explicit ReservationLedger(const Input& in);
+  bool Any() const { return !remaining_.empty(); }
+  // Takes one instance of `id` for `claim`, or confirms it already holds one.
+  bool Reserve(const std::string& claim, const std::string& id);
+  void Release(const std::string& claim, const std::string& id);
+  bool Holds(const std::string& claim, const std::string& id) const;
+  std::vector<std::string> Held(const std::string& claim) const;
+
+ private:
+  std::unordered_map<std::string, int64_t> remaining_;
+  std::unordered_map<std::string, std::set<std::string>> held_;
+};
+
 class SolveContext {
  public:
   SolveContext(const Input& in, const Options& options);
@@ -35,6 +53,10 @@ class SolveContext {
   std::vector<ResourceVector> pod_requests;    // with one "pods" each
   std::vector<ResourceVector> type_allocatable;
   std::vector<ResourceVector> type_capacity;
+  // Types with at least one reserved offering (scanned when claims reserve capacity).
+  std::vector<bool> type_has_reserved;
+  // Mutable during the solve: claims take and release reservations as pods are added.
+  mutable ReservationLedger reservations;
 
   // One bit per (zone, capacity type) that `reqs` allow; nullopt when the mask cannot answer
   // (a reservation id is constrained, or there are more than 21 zones): use CheapestOffering.
@@ -102,11 +124,12 @@ class ClaimTemplate {
 
 class Claim {
  public:
-  Claim(const SolveContext& ctx, size_t nodepool, core::Requirements reqs, core::ResourceList overhead,
-        std::vector<size_t> types, std::string limit_note);
+  Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, core::Requirements reqs,
+        core::ResourceList overhead, std::vector<size_t> types, std::string limit_note);
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
-  // Without `explain` a refusal's Status has no useful message (cheaper for scans).
+  // Without `explain` a refusal's Status has no useful message (cheaper for scans). A refusal
+  // because compatible reservations are used up (strict mode) is kResourceExhausted.
   Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
                 bool explain);
   const std::vector<size_t>& pods() const { return pods_; }
@@ -128,8 +151,14 @@ class Claim {
                              const std::vector<std::string>& changed_keys, const ResourceVector& extra) const;
   Status NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const;
   void RecomputeMax(const SolveContext& ctx);
+  // Karpenter's reserveOfferings for the claim's candidates under `reqs` once `extra` is added:
+  // holds one instance of every compatible reservation it can; in strict mode refuses
+  // (kResourceExhausted) when some are compatible but none could be held.
+  Status ReserveOfferings(const SolveContext& ctx, const core::Requirements& reqs, const std::vector<size_t>& types,
+                          const ResourceVector& extra, bool explain);
 
   size_t nodepool_;
+  std::string hostname_;  // placeholder: the claim's identity for reservations
   core::Requirements requirements_;
   core::ResourceList overhead_;  // DaemonSet pods, for the output
   ResourceVector requested_;     // overhead and pods

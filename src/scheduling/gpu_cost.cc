@@ -49,7 +49,8 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
     if (claim.pods.empty() || templates[claim.nodepool].limited()) continue;
     const Pod& first = in.pods[claim.pods.front()];
     std::string key;
-    bool eligible = true;
+    // Claims launching into capacity reservations keep them (reserved capacity is prepaid).
+    bool eligible = claim.requirements.Find(keys::kReservationId) == nullptr;
     for (size_t p : claim.pods) {
       const Pod& pod = in.pods[p];
       if (!IsGpuPod(pod) || !pod.host_ports.empty() || !pod.alternative_requirements.empty() ||
@@ -84,9 +85,14 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       if (!type.requirements.DoesIntersect(reqs)) continue;
       const Offering* offering = CheapestOffering(type, reqs);
       if (offering == nullptr) continue;
+      if (offering->capacity_type == CapacityType::kReserved) {
+        // Reservations are counted per instance; the knapsack would use them without limit.
+        candidates.clear();
+        break;
+      }
       int64_t capacity = std::numeric_limits<int64_t>::max();
       for (size_t r = 0; r < need.size(); ++r) {
-        const core::int128 free = ctx.type_allocatable[t][r] - (overhead.empty() ? 0 : overhead[r]);
+        const core::int128 free = SatSub(ctx.type_allocatable[t][r], overhead.empty() ? 0 : overhead[r]);
         if (need[r] <= 0) {
           if (free < 0) capacity = 0;
           continue;

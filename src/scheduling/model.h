@@ -128,6 +128,10 @@ struct Options {
   // Re-pack groups of identical GPU pods for the lowest total price after the greedy solve
   // (gpu_cost.h). Off: Karpenter's decisions exactly.
   bool optimize_gpu_cost = true;
+  // Karpenter's strict reserved-offering mode: when a claim is compatible with reserved
+  // offerings but every one of their reservations is used up in this solve, the pod waits for
+  // the next solve instead of falling back to on-demand, spot or a lower-weight NodePool.
+  bool strict_reservations = true;
 };
 
 std::set<std::string, std::less<>> DefaultWellKnownLabels();

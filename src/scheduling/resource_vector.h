@@ -31,9 +31,24 @@ class ResourceIndex {
   std::vector<std::string> names_;  // sorted
 };
 
+// a + b, saturated at the int128 limits (requests near Quantity's range must not wrap around
+// and appear to fit).
+inline core::int128 SatAdd(core::int128 a, core::int128 b) {
+  core::int128 sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? core::Quantity::kMaxNanos : -core::Quantity::kMaxNanos - 1;
+}
+
+// a - b, saturated.
+inline core::int128 SatSub(core::int128 a, core::int128 b) {
+  core::int128 diff = 0;
+  if (!__builtin_sub_overflow(a, b, &diff)) return diff;
+  return b < 0 ? core::Quantity::kMaxNanos : -core::Quantity::kMaxNanos - 1;
+}
+
 // a += b.
 inline void AddTo(ResourceVector& a, const ResourceVector& b) {
-  for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+  for (size_t i = 0; i < a.size(); ++i) a[i] = SatAdd(a[i], b[i]);
 }
 // a = max(a, b) per resource.
 inline void MaxInto(ResourceVector& a, const ResourceVector& b) {
@@ -42,7 +57,7 @@ inline void MaxInto(ResourceVector& a, const ResourceVector& b) {
 // Karpenter's Fits for base + extra against `total` (negative totals fit nothing).
 inline bool FitsSum(const ResourceVector& base, const ResourceVector& extra, const ResourceVector& total) {
   for (size_t i = 0; i < total.size(); ++i) {
-    if (total[i] < 0 || base[i] + extra[i] > total[i]) return false;
+    if (total[i] < 0 || SatAdd(base[i], extra[i]) > total[i]) return false;
   }
   return true;
 }

@@ -109,6 +109,7 @@ class Solver {
     Result result;
     result.placements.resize(in_.pods.size());
     relaxed_.assign(in_.pods.size(), 0);
+    waiting_for_reservation_.assign(in_.pods.size(), false);
     std::vector<size_t> queue = QueueOrder(ctx_);
     while (!queue.empty()) {
       std::vector<size_t> failed;
@@ -128,7 +129,7 @@ class Solver {
         placement = Place(i);
         if (placement.kind != Placement::Kind::kUnplaced) {
           progress = true;
-        } else if (relaxed_[i] < in_.pods[i].alternative_requirements.size()) {
+        } else if (!waiting_for_reservation_[i] && relaxed_[i] < in_.pods[i].alternative_requirements.size()) {
           ++relaxed_[i];  // next OR-ed node-affinity term; counts as progress, as in Karpenter
           progress = true;
           failed.push_back(i);
@@ -191,6 +192,7 @@ class Solver {
       }
     }
     std::string errors;
+    waiting_for_reservation_[pod_index] = false;
     for (size_t p : pool_order_) {
       ClaimTemplate& tmpl = templates_[p];
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
@@ -206,6 +208,11 @@ class Solver {
       }
       if (!errors.empty()) errors += "; ";
       errors += "incompatible with nodepool \"" + in_.nodepools[p].name + "\", " + std::string(s.message());
+      if (s.code() == StatusCode::kResourceExhausted) {
+        // Strict reservations: no fallback to another pool, and no relaxation (Karpenter).
+        waiting_for_reservation_[pod_index] = true;
+        return {.kind = Placement::Kind::kUnplaced, .error = std::move(errors)};
+      }
     }
     if (in_.nodepools.empty()) errors = "no nodepools found";
     return {.kind = Placement::Kind::kUnplaced, .error = std::move(errors)};
@@ -235,6 +242,7 @@ class Solver {
   static constexpr size_t kFewClaims = 64;
 
   std::vector<size_t> relaxed_;
+  std::vector<bool> waiting_for_reservation_;
   std::optional<Topology> topology_;
 };
 

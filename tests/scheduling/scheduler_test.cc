@@ -221,6 +221,78 @@ TEST(SolveTest, ReservedOfferingsComeFirst) {
   EXPECT_EQ(in.instance_types[c.instance_types[0]].name, "fake-it-3") << "the reserved type, though larger";
 }
 
+// fake-it-3 (4 cpu) gets a reservation of `capacity` instances in test-zone-1; the pool allows
+// reserved and on-demand capacity. Pods with hostname anti-affinity need a node each.
+Input ReservedCluster(int capacity, int pods) {
+  Input in = SmallCluster(4);
+  InstanceType& t = in.instance_types[3];
+  t.offerings.push_back({.zone = "test-zone-1", .capacity_type = CapacityType::kReserved, .price = 1e-7,
+                         .reservation_id = "cr-1", .reservation_capacity = capacity});
+  t.requirements.Add(core::Requirement::In(keys::kCapacityType, {"on-demand", "reserved", "spot"}));
+  in.nodepools[0].requirements.Add(core::Requirement::In(keys::kCapacityType, {"on-demand", "reserved"}));
+  for (int i = 0; i < pods; ++i) {
+    Pod p = MakePod("r" + std::to_string(i), "1");
+    p.ns = "default";
+    p.labels = {{"app", "r"}};
+    p.anti_affinity = {{.topology_key = std::string(core::labels::kHostname), .selector = *core::LabelSelector::Parse("app=r")}};
+    in.pods.push_back(p);
+  }
+  return in;
+}
+
+TEST(SolveTest, ClaimsHoldingAReservationLaunchIntoIt) {
+  Input in = ReservedCluster(/*capacity=*/2, /*pods=*/2);
+  Result r = Solve(in);
+  ASSERT_EQ(r.new_claims.size(), 2u);
+  for (const NewNodeClaim& c : r.new_claims) {
+    EXPECT_TRUE(c.requirements.Get(keys::kCapacityType).Has("reserved"));
+    EXPECT_FALSE(c.requirements.Get(keys::kCapacityType).Has("on-demand"));
+    EXPECT_TRUE(c.requirements.Get(keys::kReservationId).Has("cr-1"));
+    ASSERT_EQ(c.instance_types.size(), 1u);
+    EXPECT_EQ(in.instance_types[c.instance_types[0]].name, "fake-it-3");
+  }
+}
+
+TEST(SolveTest, ShouldntFallbackToOnDemandOrSpotWhenCompatibleReservedOfferingsAreAvailable) {
+  // Two reserved instances, three pods: the third waits for the reservation (the next solve,
+  // once claims launch and the reservation frees or grows) instead of silently going on-demand.
+  Input in = ReservedCluster(/*capacity=*/2, /*pods=*/3);
+  NodePool fallback = MakePool("on-demand-fallback", in, /*weight=*/-1);
+  in.nodepools.push_back(fallback);
+  Result r = Solve(in);
+  int placed = 0;
+  for (const Placement& p : r.placements) {
+    if (p.kind == Kind::kNewNodeClaim) {
+      ++placed;
+      EXPECT_EQ(in.nodepools[r.new_claims[p.index].nodepool].name, "default");
+    } else {
+      EXPECT_NE(p.error.find("capacity reservations are used up in this batch (cr-1)"), std::string::npos) << p.error;
+      EXPECT_EQ(p.error.find("on-demand-fallback"), std::string::npos) << "no fallback to the next pool: " << p.error;
+    }
+  }
+  EXPECT_EQ(placed, 2);
+
+  // Without strict mode the third pod takes on-demand capacity.
+  Options relaxed;
+  relaxed.strict_reservations = false;
+  r = Solve(in, relaxed);
+  placed = 0;
+  for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
+  EXPECT_EQ(placed, 3);
+}
+
+TEST(SolveTest, ShouldntRelaxPreferencesWhenAPodFailsToScheduleDueToAReservedOfferingError) {
+  Input in = ReservedCluster(/*capacity=*/1, /*pods=*/2);
+  // The second pod could fall back to a term that avoids the reservation; it must not.
+  core::Requirements elsewhere;
+  elsewhere.Add(core::Requirement::In(core::labels::kZone, {"test-zone-2"}));
+  in.pods[1].alternative_requirements = {elsewhere};
+  Result r = Solve(in);
+  int placed = 0;
+  for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
+  EXPECT_EQ(placed, 1);
+}
+
 TEST(SolveTest, DaemonSetOverheadIsChargedOnlyWhereTheDaemonSetRuns) {
   Input in = SmallCluster();
   NodePool tainted = MakePool("tainted", in, 10);
