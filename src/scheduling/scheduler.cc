@@ -49,7 +49,8 @@ class ClaimOrder {
   template <typename Fn>
   std::optional<size_t> Scan(const std::optional<std::vector<std::string>>& zones, Fn try_add) const {
     if (!zones) {
-      for (const auto& [pods, claim] : all_) {
+      for (const Entry& entry : all_) {
+        const size_t claim = entry.second;  // a copy: try_add erases the entry when it succeeds
         if (try_add(claim)) return claim;
       }
       return std::nullopt;
