@@ -190,15 +190,17 @@ NodeState::NodeState(const SolveContext& ctx, const ExistingNode& node)
 }
 
 bool NodeState::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs,
-                       Topology& topology) {
+                       Topology& topology, const Relaxation& relax) {
   const Pod& pod = ctx.in.pods[pod_index];
   const ResourceVector& need = ctx.pod_requests[pod_index];
   if (!FitsSum(requested_, need, allocatable_)) return false;
-  if (!taints_.empty() && !core::ToleratesAll(taints_, pod.tolerations).ok()) return false;
+  if (!taints_.empty() && !core::ToleratesAll(taints_, pod.tolerations, relax.tolerate_prefer_no_schedule).ok()) {
+    return false;
+  }
   if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) return false;
   if (!reqs.empty() && !requirements_.IsCompatible(reqs)) return false;
   std::vector<core::Requirement> narrowings;
-  if (!topology.Narrow(pod_index, reqs, requirements_, narrowings, /*explain=*/false).ok()) return false;
+  if (!topology.Narrow(pod_index, reqs, requirements_, narrowings, /*explain=*/false, relax).ok()) return false;
   // A node's domains are its label values, fixed: any narrowing means its domain is not allowed
   // (or it lacks the topology label), so the pod cannot go there.
   if (!narrowings.empty()) return false;
@@ -393,7 +395,7 @@ Status Claim::NoTypeError(const SolveContext& ctx, const core::Requirements& mer
 }
 
 Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
-                     bool explain) {
+                     bool explain, const Relaxation& relax) {
   // Without `explain` a refusal carries no message: scans try many claims and discard why.
   static const Status kRefused = FailedPreconditionError("refused");
   if (!limit_note_.empty()) return explain ? FailedPreconditionError(limit_note_) : kRefused;
@@ -408,10 +410,11 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
   if (!pool.taints.empty()) {
     if (!explain) {
       for (const core::Taint& t : pool.taints) {
+        if (relax.tolerate_prefer_no_schedule && t.effect == core::TaintEffect::kPreferNoSchedule) continue;
         if (!core::Tolerated(pod.tolerations, t)) return kRefused;
       }
     } else {
-      GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations));
+      GF_RETURN_IF_ERROR(core::ToleratesAll(pool.taints, pod.tolerations, relax.tolerate_prefer_no_schedule));
     }
   }
   if (!pod.host_ports.empty() && HostPortConflict(host_ports_, pod.host_ports)) {
@@ -425,7 +428,7 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
     }
   }
   std::vector<core::Requirement> narrowings;
-  if (Status s = topology.Narrow(pod_index, reqs, requirements_, narrowings, explain); !s.ok()) {
+  if (Status s = topology.Narrow(pod_index, reqs, requirements_, narrowings, explain, relax); !s.ok()) {
     return explain ? s : kRefused;
   }
 

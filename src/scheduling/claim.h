@@ -85,7 +85,8 @@ class NodeState {
   NodeState(const SolveContext& ctx, const ExistingNode& node);
   // Adds the pod when its taints are tolerated, its labels satisfy `reqs` and the pod's
   // topology, its host ports are free and the pod fits next to what is already requested.
-  bool TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology);
+  bool TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
+              const Relaxation& relax);
 
  private:
   core::Requirements requirements_;  // its labels (and its hostname)
@@ -131,7 +132,7 @@ class Claim {
   // Without `explain` a refusal's Status has no useful message (cheaper for scans). A refusal
   // because compatible reservations are used up (strict mode) is kResourceExhausted.
   Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
-                bool explain);
+                bool explain, const Relaxation& relax);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
   // Whether the type can hold everything the claim holds now.

@@ -54,6 +54,8 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
     for (size_t p : claim.pods) {
       const Pod& pod = in.pods[p];
       if (!IsGpuPod(pod) || !pod.host_ports.empty() || !pod.alternative_requirements.empty() ||
+          !pod.preferred_node_affinity.empty() || !pod.preferred_affinity.empty() ||
+          !pod.preferred_anti_affinity.empty() ||
           !topology.Uninvolved(p) || !(pod.requests == first.requests) || !(pod.requirements == first.requirements) ||
           !(pod.tolerations == first.tolerations)) {
         eligible = false;

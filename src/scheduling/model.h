@@ -36,13 +36,26 @@ struct AffinityTerm {
   bool all_namespaces = false;  // an empty namespaceSelector
 };
 
-// A topologySpreadConstraint with whenUnsatisfiable DoNotSchedule (ScheduleAnyway ones are
-// preferences, not modelled yet). matchLabelKeys are folded into `selector` by the caller.
+// A topologySpreadConstraint. matchLabelKeys are folded into `selector` by the caller.
+// ScheduleAnyway constraints are enforced like DoNotSchedule ones until relaxed (Karpenter).
 struct TopologySpread {
   int32_t max_skew = 1;
   std::string topology_key;
   core::LabelSelector selector = core::LabelSelector::Nothing();
   int32_t min_domains = 1;
+  bool schedule_anyway = false;
+};
+
+// A preferred pod (anti-)affinity term.
+struct WeightedAffinityTerm {
+  int32_t weight = 0;
+  AffinityTerm term;
+};
+
+// A preferred node-affinity term: its requirements (the term's expressions).
+struct WeightedRequirements {
+  int32_t weight = 0;
+  core::Requirements requirements;
 };
 
 // A pod already running on an existing node: it counts towards topology, and its anti-affinity
@@ -69,6 +82,11 @@ struct Pod {
   std::vector<TopologySpread> topology_spread;
   std::vector<AffinityTerm> affinity;       // required podAffinity
   std::vector<AffinityTerm> anti_affinity;  // required podAntiAffinity
+  // Preferences, enforced as if required (heaviest first) and dropped one at a time when the
+  // pod cannot be placed, in Karpenter's order (scheduler.h).
+  std::vector<WeightedRequirements> preferred_node_affinity;
+  std::vector<WeightedAffinityTerm> preferred_affinity;
+  std::vector<WeightedAffinityTerm> preferred_anti_affinity;
 };
 
 struct NodePool {
@@ -132,6 +150,12 @@ struct Options {
   // offerings but every one of their reservations is used up in this solve, the pod waits for
   // the next solve instead of falling back to on-demand, spot or a lower-weight NodePool.
   bool strict_reservations = true;
+  // Karpenter's --preference-policy=Ignore: preferred terms and ScheduleAnyway spread are left
+  // out from the start instead of being tried first.
+  bool ignore_preferences = false;
+  // Karpenter's last relaxation step, off by default as there: once every preference is
+  // dropped, tolerate PreferNoSchedule taints.
+  bool tolerate_prefer_no_schedule = false;
 };
 
 std::set<std::string, std::less<>> DefaultWellKnownLabels();

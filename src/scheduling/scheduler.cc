@@ -109,7 +109,9 @@ class Solver {
   Result Run() {
     Result result;
     result.placements.resize(in_.pods.size());
-    relaxed_.assign(in_.pods.size(), 0);
+    relax_.assign(in_.pods.size(), Relaxation{.ignore_preferences = options_.ignore_preferences});
+    effective_.resize(in_.pods.size());
+    for (size_t i = 0; i < in_.pods.size(); ++i) effective_[i] = EffectiveRequirements(i);
     waiting_for_reservation_.assign(in_.pods.size(), false);
     std::vector<size_t> queue = QueueOrder(ctx_);
     while (!queue.empty()) {
@@ -130,9 +132,8 @@ class Solver {
         placement = Place(i);
         if (placement.kind != Placement::Kind::kUnplaced) {
           progress = true;
-        } else if (!waiting_for_reservation_[i] && relaxed_[i] < in_.pods[i].alternative_requirements.size()) {
-          ++relaxed_[i];  // next OR-ed node-affinity term; counts as progress, as in Karpenter
-          progress = true;
+        } else if (!waiting_for_reservation_[i] && Relax(i)) {
+          progress = true;  // a relaxed pod counts as progress, as in Karpenter's queue
           failed.push_back(i);
         } else {
           failed.push_back(i);
@@ -145,21 +146,60 @@ class Solver {
   }
 
  private:
-  const core::Requirements& RequirementsOf(size_t pod) const {
+  // The pod's requirements at its relaxation: the current required term, plus the heaviest
+  // preferred node-affinity term not yet dropped.
+  core::Requirements EffectiveRequirements(size_t pod) const {
     const Pod& p = in_.pods[pod];
-    return relaxed_[pod] == 0 ? p.requirements : p.alternative_requirements[relaxed_[pod] - 1];
+    const Relaxation& r = relax_[pod];
+    core::Requirements out = r.node_terms == 0 ? p.requirements : p.alternative_requirements[r.node_terms - 1];
+    if (!r.ignore_preferences && r.preferred_node < p.preferred_node_affinity.size()) {
+      std::vector<const WeightedRequirements*> terms;
+      for (const WeightedRequirements& t : p.preferred_node_affinity) terms.push_back(&t);
+      std::stable_sort(terms.begin(), terms.end(),
+                       [](const WeightedRequirements* a, const WeightedRequirements* b) { return a->weight > b->weight; });
+      out.Add(terms[r.preferred_node]->requirements);
+    }
+    return out;
+  }
+
+  // One step of Karpenter's Preferences.Relax: the first that applies, in its order. False when
+  // nothing is left to relax.
+  bool Relax(size_t pod) {
+    const Pod& p = in_.pods[pod];
+    Relaxation& r = relax_[pod];
+    size_t anyway = 0;
+    for (const TopologySpread& s : p.topology_spread) anyway += s.schedule_anyway ? 1 : 0;
+    if (r.node_terms < p.alternative_requirements.size()) {
+      ++r.node_terms;
+    } else if (!r.ignore_preferences && r.preferred_affinity < p.preferred_affinity.size()) {
+      ++r.preferred_affinity;
+    } else if (!r.ignore_preferences && r.preferred_anti < p.preferred_anti_affinity.size()) {
+      ++r.preferred_anti;
+    } else if (!r.ignore_preferences && r.preferred_node < p.preferred_node_affinity.size()) {
+      ++r.preferred_node;
+    } else if (!r.ignore_preferences && r.schedule_anyway < anyway) {
+      ++r.schedule_anyway;
+    } else if (options_.tolerate_prefer_no_schedule && !r.tolerate_prefer_no_schedule) {
+      r.tolerate_prefer_no_schedule = true;
+    } else {
+      return false;
+    }
+    effective_[pod] = EffectiveRequirements(pod);
+    return true;
   }
 
   Placement Place(size_t pod_index) {
-    const core::Requirements& reqs = RequirementsOf(pod_index);
+    const core::Requirements& reqs = effective_[pod_index];
+    const Relaxation& relax = relax_[pod_index];
     for (size_t n : node_order_) {
-      if (nodes_[n].TryAdd(ctx_, pod_index, reqs, *topology_)) {
+      if (nodes_[n].TryAdd(ctx_, pod_index, reqs, *topology_, relax)) {
         return {.kind = Placement::Kind::kExistingNode, .index = n};
       }
     }
     // Claims of this solve, fewest pods first (older claims first among equals).
     const bool exhaustive = options_.exhaustive_claim_scan;
-    const std::unordered_set<std::string>* unblocked = exhaustive ? nullptr : topology_->UnblockedClaimHostnames(pod_index);
+    const std::unordered_set<std::string>* unblocked =
+        exhaustive ? nullptr : topology_->UnblockedClaimHostnames(pod_index, relax);
     if (unblocked != nullptr && unblocked->size() <= kFewClaims) {
       // Under a hostname anti-affinity only the few claims it does not block can take the pod:
       // try those, in the same order as the full scan would.
@@ -171,19 +211,19 @@ class Solver {
       std::sort(few.begin(), few.end());
       for (const auto& [pods, c] : few) {
         const std::string zone = claims_[c].PinnedZone();
-        if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false).ok()) {
+        if (claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false, relax).ok()) {
           claim_order_.Erase(c, pods, zone);
           claim_order_.Insert(c, claims_[c].pods().size(), claims_[c].PinnedZone());
           return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
         }
       }
-    } else if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size())) {
+    } else if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size(), relax)) {
       const std::string zone_key(core::labels::kZone);
       std::optional<size_t> placed = claim_order_.Scan(
-          exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs), [&](size_t c) {
+          exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs, relax), [&](size_t c) {
             const size_t pods = claims_[c].pods().size();
             const std::string zone = claims_[c].PinnedZone();
-            if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false).ok()) return false;
+            if (!claims_[c].TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/false, relax).ok()) return false;
             claim_order_.Erase(c, pods, zone);  // the scan stops here, so its iterators are not reused
             return true;
           });
@@ -198,7 +238,7 @@ class Solver {
       ClaimTemplate& tmpl = templates_[p];
       const std::string hostname = "hostname-placeholder-" + std::to_string(claims_.size());
       Claim claim = tmpl.NewClaim(ctx_, hostname);
-      Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/true);
+      Status s = claim.TryAdd(ctx_, pod_index, reqs, *topology_, /*explain=*/true, relax);
       if (s.ok()) {
         tmpl.Consume(ctx_, claim);
         claims_.push_back(std::move(claim));
@@ -242,7 +282,8 @@ class Solver {
   std::unordered_map<std::string, size_t> claim_by_hostname_;
   static constexpr size_t kFewClaims = 64;
 
-  std::vector<size_t> relaxed_;
+  std::vector<Relaxation> relax_;
+  std::vector<core::Requirements> effective_;  // per pod, at its relaxation
   std::vector<bool> waiting_for_reservation_;
   std::optional<Topology> topology_;
 };

@@ -33,16 +33,35 @@ Topology::Topology(const Input& in, const std::vector<core::Requirements>& pool_
   auto term_group = [&](Kind kind, const Pod& pod, const AffinityTerm& t) {
     return GroupFor(kind, pod.ns, t.topology_key, t.selector, t.namespaces, t.all_namespaces, 1, 1);
   };
+  // Preferred terms by weight, heaviest first (stable: spec order among equals).
+  auto by_weight = [](const std::vector<WeightedAffinityTerm>& terms) {
+    std::vector<size_t> order(terms.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return terms[a].weight > terms[b].weight; });
+    return order;
+  };
   for (size_t i = 0; i < in.pods.size(); ++i) {
     const Pod& pod = in.pods[i];
+    size_t anyway = 0;
     for (const TopologySpread& s : pod.topology_spread) {
-      constrained_by_[i].push_back(
-          GroupFor(Kind::kSpread, pod.ns, s.topology_key, s.selector, {}, false, s.max_skew, s.min_domains));
+      const size_t g = GroupFor(Kind::kSpread, pod.ns, s.topology_key, s.selector, {}, false, s.max_skew, s.min_domains);
+      constrained_by_[i].push_back(s.schedule_anyway ? Constraint{g, Source::kScheduleAnyway, anyway++}
+                                                     : Constraint{g, Source::kRequired, 0});
     }
-    for (const AffinityTerm& t : pod.affinity) constrained_by_[i].push_back(term_group(Kind::kAffinity, pod, t));
+    for (const AffinityTerm& t : pod.affinity) constrained_by_[i].push_back({term_group(Kind::kAffinity, pod, t)});
     for (const AffinityTerm& t : pod.anti_affinity) {
-      constrained_by_[i].push_back(term_group(Kind::kAntiAffinity, pod, t));
+      constrained_by_[i].push_back({term_group(Kind::kAntiAffinity, pod, t)});
       counted_in_[i].push_back(term_group(Kind::kInverseAntiAffinity, pod, t));
+    }
+    const std::vector<size_t> aff = by_weight(pod.preferred_affinity);
+    for (size_t rank = 0; rank < aff.size(); ++rank) {
+      constrained_by_[i].push_back(
+          {term_group(Kind::kAffinity, pod, pod.preferred_affinity[aff[rank]].term), Source::kPreferredAffinity, rank});
+    }
+    const std::vector<size_t> anti = by_weight(pod.preferred_anti_affinity);
+    for (size_t rank = 0; rank < anti.size(); ++rank) {
+      constrained_by_[i].push_back(
+          {term_group(Kind::kAntiAffinity, pod, pod.preferred_anti_affinity[anti[rank]].term), Source::kPreferredAnti, rank});
     }
   }
   for (const ExistingNode& node : in.nodes) {
@@ -58,7 +77,7 @@ Topology::Topology(const Input& in, const std::vector<core::Requirements>& pool_
     for (size_t g = 0; g < groups_.size(); ++g) {
       if (!groups_[g].Selects(pod.ns, pod.labels)) continue;
       if (groups_[g].kind == Kind::kInverseAntiAffinity) {
-        constrained_by_[i].push_back(g);
+        constrained_by_[i].push_back({g});
       } else {
         counted_in_[i].push_back(g);
       }
@@ -137,6 +156,16 @@ void Topology::RegisterDomain(const std::string& key, const std::string& domain)
   }
 }
 
+bool Topology::Active(const Constraint& c, const Relaxation& relax) {
+  switch (c.source) {
+    case Source::kRequired: return true;
+    case Source::kPreferredAffinity: return !relax.ignore_preferences && c.rank >= relax.preferred_affinity;
+    case Source::kPreferredAnti: return !relax.ignore_preferences && c.rank >= relax.preferred_anti;
+    case Source::kScheduleAnyway: return !relax.ignore_preferences && c.rank >= relax.schedule_anyway;
+  }
+  return true;
+}
+
 void Topology::RegisterClaimHostname(const std::string& hostname) {
   claim_hostnames_.insert(hostname);
   RegisterDomain(std::string(kHostname), hostname);
@@ -152,10 +181,12 @@ void Topology::RegisterClaimHostname(const std::string& hostname) {
   }
 }
 
-const std::unordered_set<std::string>* Topology::UnblockedClaimHostnames(size_t pod_index) const {
+const std::unordered_set<std::string>* Topology::UnblockedClaimHostnames(size_t pod_index,
+                                                                          const Relaxation& relax) const {
   const std::unordered_set<std::string>* best = nullptr;
-  for (size_t gi : constrained_by_[pod_index]) {
-    const Group& g = groups_[gi];
+  for (const Constraint& c : constrained_by_[pod_index]) {
+    if (!Active(c, relax)) continue;
+    const Group& g = groups_[c.group];
     if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
         (best == nullptr || g.unblocked_claims.size() < best->size())) {
       best = &g.unblocked_claims;
@@ -164,9 +195,10 @@ const std::unordered_set<std::string>* Topology::UnblockedClaimHostnames(size_t 
   return best;
 }
 
-bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims) const {
-  for (size_t gi : constrained_by_[pod_index]) {
-    const Group& g = groups_[gi];
+bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims, const Relaxation& relax) const {
+  for (const Constraint& c : constrained_by_[pod_index]) {
+    if (!Active(c, relax)) continue;
+    const Group& g = groups_[c.group];
     if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
         g.blocked_claims >= claims) {
       return true;
@@ -176,7 +208,8 @@ bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims) const {
 }
 
 std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_index, const std::string& key,
-                                                                    const core::Requirements& pod_reqs) const {
+                                                                    const core::Requirements& pod_reqs,
+                                                                    const Relaxation& relax) const {
   auto universe = domains_.find(key);
   if (universe == domains_.end()) return std::nullopt;
   const Pod& pod = in_.pods[pod_index];
@@ -188,8 +221,9 @@ std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_i
       if (pod_domains->Has(d)) out->push_back(d);
     }
   }
-  for (size_t gi : constrained_by_[pod_index]) {
-    const Group& g = groups_[gi];
+  for (const Constraint& c : constrained_by_[pod_index]) {
+    if (!Active(c, relax)) continue;
+    const Group& g = groups_[c.group];
     if (g.key != key) continue;
     auto count = [&](const std::string& d) {
       auto it = g.counts.find(d);
@@ -307,9 +341,10 @@ Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requireme
 }
 
 Status Topology::Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
-                        std::vector<core::Requirement>& narrowings, bool explain) const {
-  for (size_t gi : constrained_by_[pod_index]) {
-    const Group& g = groups_[gi];
+                        std::vector<core::Requirement>& narrowings, bool explain, const Relaxation& relax) const {
+  for (const Constraint& c : constrained_by_[pod_index]) {
+    if (!Active(c, relax)) continue;
+    const Group& g = groups_[c.group];
     const core::Requirement* pod_domains = pod_reqs.Find(g.key);
     const core::Requirement* node_domains = node_reqs.Find(g.key);
     std::vector<std::string> allowed;
@@ -331,9 +366,9 @@ Status Topology::Narrow(size_t pod_index, const core::Requirements& pod_reqs, co
 }
 
 Status Topology::AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
-                                 core::Requirements& node_reqs) const {
+                                 core::Requirements& node_reqs, const Relaxation& relax) const {
   std::vector<core::Requirement> narrowings;
-  GF_RETURN_IF_ERROR(Narrow(pod_index, pod_reqs, node_reqs, narrowings));
+  GF_RETURN_IF_ERROR(Narrow(pod_index, pod_reqs, node_reqs, narrowings, true, relax));
   for (const core::Requirement& r : narrowings) node_reqs.Add(r);
   return OkStatus();
 }

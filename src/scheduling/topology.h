@@ -35,6 +35,17 @@
 
 namespace gpufleet::scheduling {
 
+// How far a pod's preferences have been relaxed (Karpenter's Preferences.Relax, in order).
+struct Relaxation {
+  size_t node_terms = 0;            // required node-affinity OR-terms dropped (from the front)
+  size_t preferred_affinity = 0;    // heaviest preferred pod-affinity terms dropped
+  size_t preferred_anti = 0;        // heaviest preferred pod-anti-affinity terms dropped
+  size_t preferred_node = 0;        // heaviest preferred node-affinity terms dropped
+  size_t schedule_anyway = 0;       // ScheduleAnyway spread constraints dropped (in order)
+  bool tolerate_prefer_no_schedule = false;
+  bool ignore_preferences = false;  // every preference off (Options::ignore_preferences)
+};
+
 class Topology {
  public:
   // `pool_requirements[p]`: NodePool p's template requirements (for the domain universe).
@@ -47,25 +58,27 @@ class Topology {
   // True when a hostname anti-affinity (own or inverse) already blocks each of the `claims`
   // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
   // what keeps hostname anti-affinity pods from costing O(claims) each.
-  bool BlocksEveryClaim(size_t pod_index, size_t claims) const;
+  bool BlocksEveryClaim(size_t pod_index, size_t claims, const Relaxation& relax = {}) const;
   // For a pod under a hostname anti-affinity (own or inverse): the hostnames of the claims not
   // yet blocked by it (the smallest such set); nullptr when no such constraint applies. Only
   // these claims can take the pod.
-  const std::unordered_set<std::string>* UnblockedClaimHostnames(size_t pod_index) const;
+  const std::unordered_set<std::string>* UnblockedClaimHostnames(size_t pod_index, const Relaxation& relax = {}) const;
   // The domains of `key` a node pinned there could take the pod in, or nullopt when the pod's
   // topology does not restrict `key`. A superset filter: the solver skips claims pinned
   // elsewhere without trying them (AddRequirements still decides).
   std::optional<std::vector<std::string>> AdmissibleDomains(size_t pod_index, const std::string& key,
-                                                            const core::Requirements& pod_reqs) const;
+                                                            const core::Requirements& pod_reqs,
+                                                            const Relaxation& relax = {}) const;
   // Narrows `node_reqs` (a node's or claim's requirements, already intersected with the pod's)
   // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
+  // `relax` (the pod's relaxation) leaves dropped preferences out; the default applies all.
   Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
-                         core::Requirements& node_reqs) const;
+                         core::Requirements& node_reqs, const Relaxation& relax = {}) const;
   // The same without changing anything: appends to `narrowings` one In requirement per key
   // whose allowed domains would actually narrow `node_reqs` (intersected with `pod_reqs`).
   // Without `explain` a failure carries no message (cheaper when the caller only needs yes/no).
   Status Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
-                std::vector<core::Requirement>& narrowings, bool explain = true) const;
+                std::vector<core::Requirement>& narrowings, bool explain = true, const Relaxation& relax = {}) const;
   void Record(size_t pod_index, const core::Requirements& node_reqs);
   // True when the pod has no topology constraints and no inverse anti-affinity selects it.
   bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
@@ -103,8 +116,16 @@ class Topology {
   const Input& in_;
   std::vector<Group> groups_;
   std::unordered_map<std::string, size_t> group_index_;
-  // Per pod: groups whose constraint applies to it (its own, and inverse groups selecting it).
-  std::vector<std::vector<size_t>> constrained_by_;
+  // Where a pod's constraint comes from, so relaxation can drop preferences.
+  enum class Source : uint8_t { kRequired, kPreferredAffinity, kPreferredAnti, kScheduleAnyway };
+  struct Constraint {
+    size_t group;
+    Source source = Source::kRequired;
+    size_t rank = 0;  // preferred terms: position by weight, heaviest first; ScheduleAnyway: order
+  };
+  static bool Active(const Constraint& c, const Relaxation& relax);
+  // Per pod: constraints that apply to it (its own, and inverse groups selecting it).
+  std::vector<std::vector<Constraint>> constrained_by_;
   // Per pod: groups it counts in when placed (groups selecting it; inverse groups it owns).
   std::vector<std::vector<size_t>> counted_in_;
   std::unordered_map<std::string, std::vector<std::string>> domains_;  // key -> sorted domains

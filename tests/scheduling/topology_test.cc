@@ -252,3 +252,98 @@ TEST(TopologyTest, ScanShortcutsMakeTheSameDecisionsAsTheExhaustiveScan) {
 
 }  // namespace
 }  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+WeightedRequirements Prefer(int32_t weight, const char* zone) {
+  WeightedRequirements w{.weight = weight};
+  w.requirements.Add(core::Requirement::In(kZone, {zone}));
+  return w;
+}
+
+TEST(PreferencesTest, PreferredNodeAffinityIsHonouredHeaviestFirst) {
+  Input in = Cluster();
+  Pod p = Labelled("p", {{"app", "p"}});
+  p.preferred_node_affinity = {Prefer(1, "test-zone-2"), Prefer(50, "test-zone-3")};
+  in.pods.push_back(p);
+  Result r = Solve(in);
+  EXPECT_EQ(ZoneOf(in, r, 0), "test-zone-3");
+
+  Options ignore;
+  ignore.ignore_preferences = true;
+  r = Solve(in, ignore);
+  ASSERT_EQ(r.placements[0].kind, Kind::kNewNodeClaim);
+  EXPECT_FALSE(r.new_claims[0].requirements.Has(kZone)) << "preferences ignored: zone left open";
+}
+
+TEST(PreferencesTest, UnsatisfiablePreferencesAreRelaxedNotFatal) {
+  Input in = Cluster();
+  Pod p = Labelled("p", {{"app", "p"}});
+  p.preferred_node_affinity = {Prefer(100, "mars-1"), Prefer(10, "test-zone-2")};
+  p.preferred_affinity = {{.weight = 5, .term = {.topology_key = std::string(kZone), .selector = Select("app=nobody")}}};
+  in.pods.push_back(p);
+  Result r = Solve(in);
+  ASSERT_EQ(r.placements[0].kind, Kind::kNewNodeClaim) << r.placements[0].error;
+  // Affinity to nobody dropped first, then mars-1; the next preferred term still holds.
+  EXPECT_EQ(ZoneOf(in, r, 0), "test-zone-2");
+}
+
+TEST(PreferencesTest, ScheduleAnywaySpreadIsEnforcedUntilItCannotBe) {
+  Input in = Cluster();
+  for (int i = 0; i < 6; ++i) {
+    Pod p = Labelled("w-" + std::to_string(i), {{"app", "web"}});
+    p.topology_spread = {{.max_skew = 1, .topology_key = std::string(kZone), .selector = Select("app=web"),
+                          .schedule_anyway = true}};
+    in.pods.push_back(p);
+  }
+  Result r = Solve(in);
+  std::map<std::string, int> per_zone;
+  for (size_t i = 0; i < in.pods.size(); ++i) ++per_zone[ZoneOf(in, r, i)];
+  EXPECT_EQ(per_zone, (std::map<std::string, int>{{"test-zone-1", 2}, {"test-zone-2", 2}, {"test-zone-3", 2}}));
+
+  // Pinned to one zone by a required term, the preference gives way instead of blocking.
+  for (Pod& p : in.pods) p.requirements.Add(core::Requirement::In(kZone, {"test-zone-1"}));
+  in.pods[0].requirements = {};
+  in.pods[0].requirements.Add(core::Requirement::In(kZone, {"test-zone-2"}));
+  r = Solve(in);
+  for (const Placement& p : r.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim) << p.error;
+}
+
+TEST(PreferencesTest, PreferredAntiAffinityGivesWayWhenZonesRunOut) {
+  Input in = Cluster();
+  for (int i = 0; i < 4; ++i) {
+    Pod p = Labelled("z-" + std::to_string(i), {{"app", "z"}});
+    p.preferred_anti_affinity = {{.weight = 10, .term = {.topology_key = std::string(kZone), .selector = Select("app=z")}}};
+    in.pods.push_back(p);
+  }
+  Result r = Solve(in);
+  for (const Placement& p : r.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim) << p.error;
+}
+
+TEST(PreferencesTest, PreferredAffinityFollowsARunningPod) {
+  Input in = Cluster();
+  ExistingNode node{.name = "db-node", .labels = {{std::string(kZone), "test-zone-3"}}};
+  node.pods = {{.ns = "default", .labels = {{"app", "db"}}}};
+  in.nodes.push_back(node);
+  Pod p = Labelled("cache", {{"app", "cache"}});
+  p.preferred_affinity = {{.weight = 100, .term = {.topology_key = std::string(kZone), .selector = Select("app=db")}}};
+  in.pods.push_back(p);
+  Result r = Solve(in);
+  EXPECT_EQ(ZoneOf(in, r, 0), "test-zone-3");
+}
+
+TEST(PreferencesTest, PreferNoScheduleTaintsAreToleratedOnlyWhenAllowed) {
+  Input in = Cluster();
+  in.nodepools[0].taints = {{.key = "spot-only", .effect = core::TaintEffect::kPreferNoSchedule}};
+  in.pods.push_back(Labelled("p", {}));
+  Result r = Solve(in);
+  EXPECT_EQ(r.placements[0].kind, Kind::kUnplaced) << "Karpenter's strict first pass";
+  Options options;
+  options.tolerate_prefer_no_schedule = true;
+  r = Solve(in, options);
+  EXPECT_EQ(r.placements[0].kind, Kind::kNewNodeClaim) << r.placements[0].error;
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
