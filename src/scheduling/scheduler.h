@@ -9,8 +9,11 @@
 //   3. a new NodeClaim from the first NodePool (by weight, then name) that can take it, among
 //      instance types that fit the pool's remaining limits.
 // A pod that fails is retried after the others, and the solve ends when a whole pass places
-// nothing. A pod with OR-ed node-affinity terms falls back to the next term after a failure
-// (Karpenter's first relaxation step).
+// nothing. Preferences are enforced as if required at first (the heaviest preferred node-affinity
+// term, preferred pod affinity and anti-affinity, ScheduleAnyway spread); after a failure one is
+// dropped, in Karpenter's order: extra required OR-terms, preferred pod affinity, preferred
+// anti-affinity, preferred node affinity, ScheduleAnyway spread, then (if allowed)
+// PreferNoSchedule taints. A pod refused for used-up reservations is not relaxed.
 //
 // New NodeClaims keep the intersection of their pods' requirements and the instance types that
 // are compatible with it, fit the summed requests plus DaemonSet overhead, and have an available
@@ -19,8 +22,8 @@
 // dropped when no pod needs one and others remain, and the list is truncated to
 // Options::max_instance_types.
 //
-// Not yet (docs/scheduling.md, Known gaps): topology spread, pod (anti-)affinity, preferred
-// terms, minValues, per-reservation counting, and the cost-optimal GPU packing.
+// After the greedy solve, groups of identical GPU pods are re-packed for the lowest price
+// (gpu_cost.h). Not yet (docs/scheduling.md, Known gaps): minValues, volume topology.
 #pragma once
 
 #include "scheduling/model.h"

@@ -60,6 +60,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes in(data, size);
   scheduling::Input input;
   input.instance_types = scheduling::FakeInstanceTypes(1 + in.Next() % 6);
+  if (in.Next() % 3 == 0) {  // a reservation on the largest type
+    scheduling::InstanceType& t = input.instance_types.back();
+    t.offerings.push_back({.zone = "test-zone-1", .capacity_type = scheduling::CapacityType::kReserved, .price = 1e-7,
+                           .reservation_id = "cr-1", .reservation_capacity = in.Next() % 3});
+    t.requirements.Add(core::Requirement::In(scheduling::keys::kCapacityType, {"on-demand", "reserved", "spot"}));
+  }
+  if (in.Next() % 4 == 0) {  // a GPU type, for the cost re-pack
+    input.instance_types.push_back(scheduling::FakeInstanceType(3, {.gpus = 1 + in.Next() % 8, .name_prefix = "gpu-"}));
+  }
   const int pools = in.Next() % 3;
   for (int p = 0; p < pools; ++p) {
     scheduling::NodePool pool{.name = "pool-" + std::to_string(p), .weight = in.Next() % 3};
@@ -67,7 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t t = 0; t < input.instance_types.size(); ++t) {
       if (in.Next() % 4 != 0) pool.instance_types.push_back(t);
     }
-    if (in.Next() % 3 == 0) pool.taints = {{.key = "team", .effect = core::TaintEffect::kNoSchedule}};
+    if (in.Next() % 3 == 0) {
+      pool.taints = {{.key = "team", .effect = in.Next() % 2 ? core::TaintEffect::kNoSchedule : core::TaintEffect::kPreferNoSchedule}};
+    }
     if (in.Next() % 3 == 0) pool.limits.Set("cpu", Quantity(in));
     input.nodepools.push_back(std::move(pool));
   }
@@ -83,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pod.labels = {{"app", kValues[in.Next() % std::size(kValues)]}};
     pod.requests.Set("cpu", Quantity(in));
     pod.requests.Set("memory", Quantity(in));
+    if (in.Next() % 4 == 0) pod.requests.Set("nvidia.com/gpu", Quantity(in));
     pod.requirements = Reqs(in);
     if (in.Next() % 3 == 0) pod.alternative_requirements = {Reqs(in)};
     if (in.Next() % 3 == 0) pod.tolerations = {{.key = "team", .op = core::TolerationOperator::kExists}};
@@ -90,13 +102,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t topo = in.Next() % 5;
     const std::string key = kKeys[in.Next() % 2 == 0 ? 0 : 5];
     const core::LabelSelector sel = *core::LabelSelector::Parse("app");
-    if (topo == 1) pod.topology_spread = {{.max_skew = 1 + in.Next() % 2, .topology_key = key, .selector = sel}};
+    if (topo == 1) {
+      pod.topology_spread = {{.max_skew = 1 + in.Next() % 2, .topology_key = key, .selector = sel,
+                              .schedule_anyway = in.Next() % 2 == 0}};
+    }
     if (topo == 2) pod.affinity = {{.topology_key = key, .selector = sel}};
     if (topo == 3) pod.anti_affinity = {{.topology_key = key, .selector = sel}};
+    if (topo == 4) {
+      pod.preferred_affinity = {{.weight = in.Next() % 100, .term = {.topology_key = key, .selector = sel}}};
+      pod.preferred_anti_affinity = {{.weight = in.Next() % 100, .term = {.topology_key = key, .selector = sel}}};
+      pod.preferred_node_affinity = {{.weight = in.Next() % 100, .requirements = Reqs(in)}};
+    }
     input.pods.push_back(std::move(pod));
   }
   scheduling::Options options;
   options.exhaustive_claim_scan = in.Next() % 2 == 0;
+  options.ignore_preferences = in.Next() % 4 == 0;
+  options.tolerate_prefer_no_schedule = in.Next() % 2 == 0;
+  options.strict_reservations = in.Next() % 2 == 0;
   const scheduling::Result r = scheduling::Solve(input, options);
   if (r.placements.size() != input.pods.size()) __builtin_trap();
   for (const scheduling::Placement& p : r.placements) {
