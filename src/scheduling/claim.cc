@@ -286,6 +286,7 @@ Claim::Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, cor
     : nodepool_(nodepool),
       hostname_(std::move(hostname)),
       requirements_(std::move(reqs)),
+      has_min_values_(requirements_.HasMinValues()),
       overhead_(std::move(overhead)),
       requested_(ctx.resources.ToVector(overhead_)),
       instance_types_(std::move(types)),
@@ -296,6 +297,31 @@ Claim::Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, cor
 void Claim::RecomputeMax(const SolveContext& ctx) {
   max_allocatable_ = ctx.resources.Zero();
   for (size_t i : instance_types_) MaxInto(max_allocatable_, ctx.type_allocatable[i]);
+}
+
+Status Claim::CheckMinValues(const SolveContext& ctx, const core::Requirements& reqs,
+                             const std::vector<size_t>& types, const ResourceVector& extra, bool explain) const {
+  for (const auto& [key, r] : reqs.ByKey()) {
+    if (!r.min_values() || *r.min_values() <= 0) continue;
+    std::set<std::string> seen;
+    for (size_t i : types) {
+      if (!FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+      const core::Requirement* values = ctx.in.instance_types[i].requirements.Find(key);
+      if (values == nullptr || values->complement()) continue;
+      for (const std::string& v : values->values()) {
+        if (r.Has(v)) seen.insert(v);
+      }
+      if (seen.size() >= static_cast<size_t>(*r.min_values())) break;
+    }
+    if (seen.size() < static_cast<size_t>(*r.min_values())) {
+      static const Status kRefused = FailedPreconditionError("minValues");
+      if (!explain) return kRefused;
+      return FailedPreconditionError("minValues requirement is not met for \"" + key + "\": " +
+                                     std::to_string(seen.size()) + " of " + std::to_string(*r.min_values()) +
+                                     " values left among the instance types that fit");
+    }
+  }
+  return OkStatus();
 }
 
 Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements& reqs,
@@ -445,12 +471,14 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
     }
     std::vector<size_t> kept = Filter(ctx, merged, changed, need);
     if (kept.empty()) return explain ? NoTypeError(ctx, merged, pod_index) : kRefused;
+    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, merged, kept, need, explain));
     if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, merged, kept, need, explain));
     topology.Record(pod_index, merged);
     requirements_ = std::move(merged);
     instance_types_ = std::move(kept);
     RecomputeMax(ctx);
   } else {
+    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, requirements_, instance_types_, need, explain));
     if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, requirements_, instance_types_, need, explain));
     topology.Record(pod_index, requirements_);
   }

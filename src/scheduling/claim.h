@@ -152,6 +152,10 @@ class Claim {
                              const std::vector<std::string>& changed_keys, const ResourceVector& extra) const;
   Status NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const;
   void RecomputeMax(const SolveContext& ctx);
+  // Karpenter's minValues: each requirement with minValues N needs N distinct values of its key
+  // among the types that can hold the claim plus `extra`.
+  Status CheckMinValues(const SolveContext& ctx, const core::Requirements& reqs, const std::vector<size_t>& types,
+                        const ResourceVector& extra, bool explain) const;
   // Karpenter's reserveOfferings for the claim's candidates under `reqs` once `extra` is added:
   // holds one instance of every compatible reservation it can; in strict mode refuses
   // (kResourceExhausted) when some are compatible but none could be held.
@@ -161,6 +165,7 @@ class Claim {
   size_t nodepool_;
   std::string hostname_;  // placeholder: the claim's identity for reservations
   core::Requirements requirements_;
+  bool has_min_values_ = false;  // the pool's requirements carry minValues (pods' never do)
   core::ResourceList overhead_;  // DaemonSet pods, for the output
   ResourceVector requested_;     // overhead and pods
   // Compatible with requirements_ and offered, largest first; filtered by fit lazily (requests

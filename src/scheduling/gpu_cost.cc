@@ -46,7 +46,10 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
   std::map<std::string, Group> groups;
   for (size_t c = 0; c < result.new_claims.size(); ++c) {
     const NewNodeClaim& claim = result.new_claims[c];
-    if (claim.pods.empty() || templates[claim.nodepool].limited()) continue;
+    if (claim.pods.empty() || templates[claim.nodepool].limited() ||
+        templates[claim.nodepool].requirements().HasMinValues()) {
+      continue;
+    }
     const Pod& first = in.pods[claim.pods.front()];
     std::string key;
     // Claims launching into capacity reservations keep them (reserved capacity is prepaid).

@@ -23,7 +23,8 @@
 // Options::max_instance_types.
 //
 // After the greedy solve, groups of identical GPU pods are re-packed for the lowest price
-// (gpu_cost.h). Not yet (docs/scheduling.md, Known gaps): minValues, volume topology.
+// (gpu_cost.h). minValues on NodePool requirements is enforced as claims fill. Not yet
+// (docs/scheduling.md, Known gaps): volume topology, per-instance-type DaemonSet overhead.
 #pragma once
 
 #include "scheduling/model.h"

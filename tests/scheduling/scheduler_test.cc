@@ -347,3 +347,28 @@ TEST(SolveTest, NoNodePools) {
 
 }  // namespace
 }  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+TEST(SolveTest, MinValuesKeepsEnoughInstanceTypesOrRefuses) {
+  Input in = SmallCluster(8);
+  core::NodeSelectorRequirement wire{.key = std::string(core::labels::kInstanceType),
+                                     .op = core::Operator::kExists, .min_values = 3};
+  in.nodepools[0].requirements.Add(*core::Requirement::Create(wire));
+  in.pods.push_back(MakePod("small", "1"));
+  Result r = Solve(in);
+  ASSERT_EQ(r.placements[0].kind, Kind::kNewNodeClaim) << r.placements[0].error;
+  EXPECT_GE(r.new_claims[0].instance_types.size(), 3u);
+
+  // 7 cpu fit only fake-it-6 and fake-it-7: two types, three required.
+  in.pods = {MakePod("large", "7")};
+  r = Solve(in);
+  ASSERT_EQ(r.placements[0].kind, Kind::kUnplaced);
+  EXPECT_NE(r.placements[0].error.find("minValues requirement is not met for \"node.kubernetes.io/instance-type\": 2 of 3"),
+            std::string::npos)
+      << r.placements[0].error;
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
