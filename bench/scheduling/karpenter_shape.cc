@@ -65,4 +65,26 @@ scheduling::Input KarpenterShape(int pods, int instance_types) {
   return in;
 }
 
+scheduling::Input PreferenceShape(int pods, int instance_types) {
+  scheduling::Input in = KarpenterShape(0, instance_types);
+  std::mt19937 rng(42);
+  static const char* kCpu[] = {"100m", "250m", "500m", "1000m", "1500m"};
+  static const char* kMemory[] = {"100Mi", "256Mi", "512Mi", "1Gi", "2Gi", "4Gi"};
+  const core::LabelSelector nginx = *core::LabelSelector::Parse("app=nginx");
+  for (int i = 0; i < pods; ++i) {
+    Pod p{.key = "default/pref-" + std::to_string(i), .ns = "default", .uid = std::to_string(i), .created = i};
+    p.requests.Set("cpu", *core::Quantity::Parse(kCpu[rng() % 5]));
+    p.requests.Set("memory", *core::Quantity::Parse(kMemory[rng() % 6]));
+    p.labels = {{"app", "nginx"}};
+    scheduling::WeightedRequirements zone{.weight = 1};
+    zone.requirements.Add(core::Requirement::In(core::labels::kZone, {"test-zone-1"}));
+    p.preferred_node_affinity = {zone};
+    p.preferred_anti_affinity = {
+        {.weight = 10, .term = AffinityTerm{.topology_key = "topology.kubernetes.io/zone", .selector = nginx}},
+        {.weight = 1, .term = AffinityTerm{.topology_key = "kubernetes.io/hostname", .selector = nginx}}};
+    in.pods.push_back(std::move(p));
+  }
+  return in;
+}
+
 }  // namespace gpufleet::bench

@@ -10,5 +10,8 @@
 namespace gpufleet::bench {
 
 scheduling::Input KarpenterShape(int pods, int instance_types = 400);
+// Upstream's second case: N pods labelled app=nginx, each preferring test-zone-1 (satisfiable),
+// anti-affinity to app=nginx on zone (weight 10; cannot hold for all) and on hostname (weight 1).
+scheduling::Input PreferenceShape(int pods, int instance_types = 400);
 
 }  // namespace gpufleet::bench

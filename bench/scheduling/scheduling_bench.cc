@@ -36,6 +36,21 @@ void BM_KarpenterShape(benchmark::State& state) {
 }
 BENCHMARK(BM_KarpenterShape)->Arg(1)->Arg(100)->Arg(1000)->Arg(5000)->Arg(20000)->Arg(40000)->Unit(benchmark::kMillisecond);
 
+void BM_PreferencePods(benchmark::State& state) {
+  const int pods = 4000;
+  const scheduling::Input in = PreferenceShape(pods);
+  scheduling::Options options;
+  options.ignore_preferences = state.range(0) == 1;
+  scheduling::Result r;
+  for (auto _ : state) {
+    r = scheduling::Solve(in, options);
+    benchmark::DoNotOptimize(r);
+  }
+  Report(state, r, pods);
+}
+// 0: preferences respected (tried, then relaxed); 1: ignored (--preference-policy=Ignore).
+BENCHMARK(BM_PreferencePods)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_GpuShape(benchmark::State& state) {
   const int pods = static_cast<int>(state.range(0));
   const scheduling::Input in = GpuShape(GPUFLEET_DATA_DIR "/aws-instance-types.json", pods);

@@ -17,12 +17,15 @@ int main(int argc, char** argv) {
   CLI::App app{"scheduling benchmark: Karpenter's workload shape, one solve"};
   int pods = 1000;
   int repeats = 1;
+  std::string shape = "karpenter";
   app.add_option("--pods", pods, "pods in the batch")->check(CLI::PositiveNumber);
   app.add_option("--repeats", repeats, "timed solves (the fastest is reported)")->check(CLI::PositiveNumber);
+  app.add_option("--shape", shape, "karpenter: the 5 pod classes; preferences: upstream's preference pods")
+      ->check(CLI::IsMember({"karpenter", "preferences"}));
   CLI11_PARSE(app, argc, argv);
 
   using namespace gpufleet;
-  const scheduling::Input input = bench::KarpenterShape(pods);
+  const scheduling::Input input = shape == "preferences" ? bench::PreferenceShape(pods) : bench::KarpenterShape(pods);
   double best = 1e300;
   scheduling::Result result;
   for (int r = 0; r < repeats; ++r) {
@@ -43,7 +46,8 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   nlohmann::json out = {
       {"benchmark", "scheduling"},
-      {"shape", "karpenter (400 instance types, 5 pod classes)"},
+      {"shape", shape == "preferences" ? "preferences (400 instance types, preferred zone and anti-affinity)"
+                                       : "karpenter (400 instance types, 5 pod classes)"},
       {"pods", pods},
       {"seconds", best},
       {"pods_per_sec", static_cast<int64_t>(pods / best)},
