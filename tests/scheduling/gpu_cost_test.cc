@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "scheduling/scheduler.h"
+#include "solve_testing.h"
 
 namespace gpufleet::scheduling {
 namespace {
@@ -176,8 +177,7 @@ TEST(GpuCostTest, MatchesABruteForceOptimumOnRandomSmallCases) {
     const int gpus_per_pod = rng() % 3 == 0 ? 2 : 1;
     for (int i = 0; i < pods; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), gpus_per_pod));
     const Result r = Solve(in);
-    int placed = 0;
-    for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
+    const int placed = Placed(r);
     const double exact = BruteForce(in, pods, [&](const InstanceType& t) {
       // The same rule the optimiser uses: pods that fit the allocatable, GPUs, cpu and memory.
       const int64_t by_gpu = t.allocatable.Get("nvidia.com/gpu").Value() / gpus_per_pod;

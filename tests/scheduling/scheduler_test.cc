@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "scheduling/fake_instance_types.h"
+#include "solve_testing.h"
 
 namespace gpufleet::scheduling {
 namespace {
@@ -144,15 +145,7 @@ TEST(SolveTest, ShouldPartiallyScheduleIfLimitsWouldBeExceeded) {
   }
   Result r = Solve(in);
   // The first claim is charged its largest type (4 cpu): nothing is left for a second.
-  int placed = 0;
-  for (const Placement& p : r.placements) {
-    if (p.kind == Kind::kNewNodeClaim) {
-      ++placed;
-    } else {
-      EXPECT_NE(p.error.find("exceed limits for nodepool: \"default\""), std::string::npos) << p.error;
-    }
-  }
-  EXPECT_EQ(placed, 1);
+  EXPECT_EQ(PlacedOthersFailingWith(r, "exceed limits for nodepool: \"default\""), 1);
 }
 
 TEST(SolveTest, RequirementsFromNodeSelectorNarrowZonesAndTypes) {
@@ -276,9 +269,7 @@ TEST(SolveTest, ShouldntFallbackToOnDemandOrSpotWhenCompatibleReservedOfferingsA
   Options relaxed;
   relaxed.strict_reservations = false;
   r = Solve(in, relaxed);
-  placed = 0;
-  for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
-  EXPECT_EQ(placed, 3);
+  EXPECT_EQ(Placed(r), 3);
 }
 
 TEST(SolveTest, ShouldntRelaxPreferencesWhenAPodFailsToScheduleDueToAReservedOfferingError) {
@@ -287,10 +278,7 @@ TEST(SolveTest, ShouldntRelaxPreferencesWhenAPodFailsToScheduleDueToAReservedOff
   core::Requirements elsewhere;
   elsewhere.Add(core::Requirement::In(core::labels::kZone, {"test-zone-2"}));
   in.pods[1].alternative_requirements = {elsewhere};
-  Result r = Solve(in);
-  int placed = 0;
-  for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
-  EXPECT_EQ(placed, 1);
+  EXPECT_EQ(Placed(Solve(in)), 1);
 }
 
 TEST(SolveTest, DaemonSetOverheadIsChargedOnlyWhereTheDaemonSetRuns) {
@@ -327,15 +315,7 @@ TEST(SolveTest, DeadlineStopsTheSolveAndSaysSo) {
   options.out_of_time = [&] { return ++polls > 2; };
   Result r = Solve(in, options);
   EXPECT_TRUE(r.timed_out);
-  int placed = 0;
-  for (const Placement& p : r.placements) {
-    if (p.kind != Kind::kUnplaced) {
-      ++placed;
-    } else {
-      EXPECT_NE(p.error.find("ran out of time"), std::string::npos);
-    }
-  }
-  EXPECT_EQ(placed, 2);
+  EXPECT_EQ(PlacedOthersFailingWith(r, "ran out of time"), 2);
 }
 
 TEST(SolveTest, NoNodePools) {

@@ -6,6 +6,7 @@
 
 #include "scheduling/fake_instance_types.h"
 #include "scheduling/scheduler.h"
+#include "solve_testing.h"
 
 namespace gpufleet::scheduling {
 namespace {
@@ -168,28 +169,16 @@ TEST(TopologyTest, ZonalAntiAffinityRunsOutOfZones) {
     p.anti_affinity = {{.topology_key = std::string(kZone), .selector = Select("app=z")}};
     in.pods.push_back(p);
   }
-  Result r = Solve(in);
-  int placed = 0;
-  for (const Placement& p : r.placements) {
-    if (p.kind == Kind::kNewNodeClaim) {
-      ++placed;
-    } else {
-      EXPECT_NE(p.error.find("unsatisfiable pod anti-affinity"), std::string::npos) << p.error;
-    }
-  }
   // The first claim may still land in any zone, so it blocks all three (Karpenter's rule); the
   // others wait for the next solve, when the claim's zone is known.
-  EXPECT_EQ(placed, 1);
+  EXPECT_EQ(PlacedOthersFailingWith(Solve(in), "unsatisfiable pod anti-affinity"), 1);
 
   // Pinned pods leave the other zones free.
   for (size_t i = 0; i < in.pods.size(); ++i) {
     const char* zones[] = {"test-zone-1", "test-zone-2", "test-zone-3", "test-zone-1"};
     in.pods[i].requirements.Add(core::Requirement::In(kZone, {zones[i]}));
   }
-  r = Solve(in);
-  placed = 0;
-  for (const Placement& p : r.placements) placed += p.kind == Kind::kNewNodeClaim ? 1 : 0;
-  EXPECT_EQ(placed, 3) << "one per zone";
+  EXPECT_EQ(Placed(Solve(in)), 3) << "one per zone";
 }
 
 TEST(TopologyTest, SpreadHonoursThePodsOwnZoneRequirement) {
