@@ -19,7 +19,9 @@ inline int Placed(const Result& r) {
 // Placed(r), expecting every unplaced pod's error to mention `why`.
 inline int PlacedOthersFailingWith(const Result& r, std::string_view why) {
   for (const Placement& p : r.placements) {
-    if (p.kind == Placement::Kind::kUnplaced) EXPECT_NE(p.error.find(why), std::string::npos) << p.error;
+    if (p.kind == Placement::Kind::kUnplaced) {
+      EXPECT_NE(p.error.find(why), std::string::npos) << p.error;
+    }
   }
   return Placed(r);
 }
