@@ -183,8 +183,20 @@ NodeState::NodeState(const SolveContext& ctx, const ExistingNode& node)
   if (!requirements_.Has(core::labels::kHostname)) {
     requirements_.Add(core::Requirement::In(core::labels::kHostname, {node.name}));
   }
+  // Until a node is initialized its pool's startup taints and the known ephemeral taints are
+  // expected to go away (Karpenter); on an initialized node every taint is real.
+  const NodePool* pool = nullptr;
+  for (const NodePool& p : ctx.in.nodepools) {
+    if (!node.nodepool.empty() && p.name == node.nodepool) pool = &p;
+  }
   for (const core::Taint& t : node.taints) {
-    if (!node.initialized && core::IsKnownEphemeralTaint(t)) continue;
+    if (!node.initialized) {
+      if (core::IsKnownEphemeralTaint(t)) continue;
+      if (pool != nullptr && std::any_of(pool->startup_taints.begin(), pool->startup_taints.end(),
+                                         [&](const core::Taint& s) { return s.MatchesIdentity(t); })) {
+        continue;
+      }
+    }
     taints_.push_back(t);
   }
 }
@@ -226,12 +238,35 @@ ClaimTemplate ClaimTemplate::Build(const SolveContext& ctx, size_t nodepool) {
   }
   std::stable_sort(t.instance_types_.begin(), t.instance_types_.end(),
                    [&](size_t a, size_t b) { return ctx.Larger(a, b); });
+  t.shared_types_ = std::make_shared<const std::vector<size_t>>(t.instance_types_);
+  // DaemonSet overhead per instance type: a DaemonSet runs on a node of type T when it tolerates
+  // the pool's taints and its node requirements are compatible with the pool's and T's labels
+  // (a GPU-only DaemonSet such as NVIDIA's device plugin costs nothing on CPU types).
+  std::vector<const DaemonSetPod*> tolerating;
   for (const DaemonSetPod& ds : in.daemonsets) {
-    if (!core::ToleratesAll(pool.taints, ds.tolerations).ok()) continue;
-    if (!t.requirements_.IsCompatible(ds.requirements, ctx.options.well_known_labels)) continue;
-    (void)core::MergeInto(t.daemon_overhead_, ds.requests);
-    (void)core::MergeInto(t.daemon_overhead_, core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
+    if (core::ToleratesAll(pool.taints, ds.tolerations).ok()) tolerating.push_back(&ds);
   }
+  auto daemon = std::make_shared<DaemonRoom>();
+  daemon->room.resize(in.instance_types.size());
+  daemon->overhead.resize(in.instance_types.size());
+  for (size_t i : t.instance_types_) {
+    core::ResourceList& overhead = daemon->overhead[i];
+    if (!tolerating.empty()) {
+      core::Requirements node = t.requirements_;
+      node.Add(in.instance_types[i].requirements);
+      for (const DaemonSetPod* ds : tolerating) {
+        // A concrete type: a label neither the pool nor the type defines will be absent.
+        if (!node.IsCompatible(ds->requirements)) continue;
+        (void)core::MergeInto(overhead, ds->requests);
+        (void)core::MergeInto(overhead, core::ResourceList{{"pods", core::Quantity::FromInt(1)}});
+      }
+    }
+    ResourceVector room = ctx.type_allocatable[i];
+    const ResourceVector used = ctx.resources.ToVector(overhead);
+    for (size_t r = 0; r < room.size(); ++r) room[r] = SatSub(room[r], used[r]);
+    daemon->room[i] = std::move(room);
+  }
+  t.daemon_ = std::move(daemon);
   if (!pool.limits.empty()) {
     const ResourceVector limits = ctx.resources.ToVector(pool.limits);
     const ResourceVector used = ctx.resources.ToVector(pool.in_use);
@@ -245,6 +280,14 @@ ClaimTemplate ClaimTemplate::Build(const SolveContext& ctx, size_t nodepool) {
 }
 
 Claim ClaimTemplate::NewClaim(const SolveContext& ctx, const std::string& hostname) const {
+  core::Requirements claim_reqs = requirements_;
+  claim_reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
+  if (limited_.empty()) {
+    std::string note = instance_types_.empty()
+                           ? "no instance types are available for nodepool \"" + ctx.in.nodepools[nodepool_].name + "\""
+                           : "";
+    return Claim(ctx, nodepool_, hostname, std::move(claim_reqs), daemon_, shared_types_, std::move(note));
+  }
   std::vector<size_t> types;
   bool any_exceeded = false;
   for (size_t i : instance_types_) {
@@ -264,9 +307,8 @@ Claim ClaimTemplate::NewClaim(const SolveContext& ctx, const std::string& hostna
     note = any_exceeded ? "all available instance types exceed limits for nodepool: \"" + name + "\""
                         : "no instance types are available for nodepool \"" + name + "\"";
   }
-  core::Requirements reqs = requirements_;
-  reqs.Add(core::Requirement::In(core::labels::kHostname, {hostname}));
-  return Claim(ctx, nodepool_, hostname, std::move(reqs), daemon_overhead_, std::move(types), std::move(note));
+  return Claim(ctx, nodepool_, hostname, std::move(claim_reqs), daemon_,
+               std::make_shared<const std::vector<size_t>>(std::move(types)), std::move(note));
 }
 
 void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
@@ -274,7 +316,7 @@ void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
     core::int128 largest = 0;
     for (size_t i : claim.instance_types()) {
       // Only types that can hold what the claim holds (its list is pruned lazily).
-      if (!claim.FitsType(ctx, i)) continue;
+      if (!claim.FitsType(i)) continue;
       largest = std::max(largest, ctx.type_capacity[i][limited_[k]]);
     }
     remaining_[k] = SatSub(remaining_[k], largest);
@@ -282,21 +324,22 @@ void ClaimTemplate::Consume(const SolveContext& ctx, const Claim& claim) {
 }
 
 Claim::Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, core::Requirements reqs,
-             core::ResourceList overhead, std::vector<size_t> types, std::string limit_note)
+             std::shared_ptr<const DaemonRoom> daemon, std::shared_ptr<const std::vector<size_t>> types,
+             std::string limit_note)
     : nodepool_(nodepool),
       hostname_(std::move(hostname)),
       requirements_(std::move(reqs)),
       has_min_values_(requirements_.HasMinValues()),
-      overhead_(std::move(overhead)),
-      requested_(ctx.resources.ToVector(overhead_)),
-      instance_types_(std::move(types)),
+      daemon_(std::move(daemon)),
+      requested_(ctx.resources.Zero()),
+      types_(std::move(types)),
       limit_note_(std::move(limit_note)) {
   RecomputeMax(ctx);
 }
 
 void Claim::RecomputeMax(const SolveContext& ctx) {
   max_allocatable_ = ctx.resources.Zero();
-  for (size_t i : instance_types_) MaxInto(max_allocatable_, ctx.type_allocatable[i]);
+  for (size_t i : *types_) MaxInto(max_allocatable_, Room(i));
 }
 
 Status Claim::CheckMinValues(const SolveContext& ctx, const core::Requirements& reqs,
@@ -305,7 +348,7 @@ Status Claim::CheckMinValues(const SolveContext& ctx, const core::Requirements& 
     if (!r.min_values() || *r.min_values() <= 0) continue;
     std::set<std::string> seen;
     for (size_t i : types) {
-      if (!FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+      if (!FitsSum(requested_, extra, Room(i))) continue;
       const core::Requirement* values = ctx.in.instance_types[i].requirements.Find(key);
       if (values == nullptr || values->complement()) continue;
       for (const std::string& v : values->values()) {
@@ -328,7 +371,7 @@ Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements
                                const std::vector<size_t>& types, const ResourceVector& extra, bool explain) {
   std::set<std::string> wanted;
   for (size_t i : types) {
-    if (!ctx.type_has_reserved[i] || !FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+    if (!ctx.type_has_reserved[i] || !FitsSum(requested_, extra, Room(i))) continue;
     for (const Offering& o : ctx.in.instance_types[i].offerings) {
       if (o.capacity_type == CapacityType::kReserved && !o.reservation_id.empty() && OfferingAllowed(o, reqs)) {
         wanted.insert(o.reservation_id);
@@ -360,20 +403,21 @@ Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements
   return OkStatus();
 }
 
-bool Claim::FitsType(const SolveContext& ctx, size_t type) const {
-  return Fits(requested_, ctx.type_allocatable[type]);
+bool Claim::FitsType(size_t type) const {
+  return Fits(requested_, Room(type));
 }
 
-bool Claim::AnyFits(const SolveContext& ctx, const ResourceVector& extra) const {
+bool Claim::AnyFits(const ResourceVector& extra) const {
   if (!FitsSum(requested_, extra, max_allocatable_)) return false;
-  for (size_t i : instance_types_) {
-    if (FitsSum(requested_, extra, ctx.type_allocatable[i])) return true;
+  for (size_t i : *types_) {
+    if (FitsSum(requested_, extra, Room(i))) return true;
   }
   return false;
 }
 
-std::vector<size_t> Claim::Filter(const SolveContext& ctx, const core::Requirements& merged,
-                                  const std::vector<std::string>& changed_keys, const ResourceVector& extra) const {
+std::optional<std::vector<size_t>> Claim::Filter(const SolveContext& ctx, const core::Requirements& merged,
+                                                 const std::vector<std::string>& changed_keys,
+                                                 const ResourceVector& extra) const {
   std::optional<uint64_t> offer_mask;
   bool offerings_changed = false;
   std::vector<std::string_view> type_keys;  // changed keys some type constrains
@@ -382,21 +426,22 @@ std::vector<size_t> Claim::Filter(const SolveContext& ctx, const core::Requireme
     if (ctx.TypesDefine(k)) type_keys.push_back(k);
   }
   if (offerings_changed) offer_mask = ctx.AllowedOfferings(merged);
-  std::vector<size_t> kept;
-  for (size_t i : instance_types_) {
-    if (!FitsSum(requested_, extra, ctx.type_allocatable[i])) continue;
+  auto passes = [&](size_t i) {
+    if (!FitsSum(requested_, extra, Room(i))) return false;
     const InstanceType& type = ctx.in.instance_types[i];
-    bool ok = true;
     for (std::string_view k : type_keys) {
-      if (!type.requirements.DoesIntersectOn(merged, k)) {
-        ok = false;
-        break;
-      }
+      if (!type.requirements.DoesIntersectOn(merged, k)) return false;
     }
-    if (ok && offerings_changed) {
-      ok = offer_mask ? (ctx.OfferingMask(i) & *offer_mask) != 0 : CheapestOffering(type, merged) != nullptr;
-    }
-    if (ok) kept.push_back(i);
+    if (!offerings_changed) return true;
+    return offer_mask ? (ctx.OfferingMask(i) & *offer_mask) != 0 : CheapestOffering(type, merged) != nullptr;
+  };
+  const std::vector<size_t>& types = *types_;
+  size_t first_out = 0;
+  while (first_out < types.size() && passes(types[first_out])) ++first_out;
+  if (first_out == types.size()) return std::nullopt;  // nothing to drop: keep sharing the list
+  std::vector<size_t> kept(types.begin(), types.begin() + static_cast<std::ptrdiff_t>(first_out));
+  for (size_t k = first_out + 1; k < types.size(); ++k) {
+    if (passes(types[k])) kept.push_back(types[k]);
   }
   return kept;
 }
@@ -404,11 +449,11 @@ std::vector<size_t> Claim::Filter(const SolveContext& ctx, const core::Requireme
 Status Claim::NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const {
   // The failure path only: say which condition no candidate met.
   size_t compatible = 0, fitting = 0, offered = 0;
-  for (size_t i : instance_types_) {
+  for (size_t i : *types_) {
     const InstanceType& type = ctx.in.instance_types[i];
     const bool c = type.requirements.DoesIntersect(merged);
     compatible += c;
-    fitting += FitsSum(requested_, ctx.pod_requests[pod_index], ctx.type_allocatable[i]);
+    fitting += FitsSum(requested_, ctx.pod_requests[pod_index], Room(i));
     offered += c && CheapestOffering(type, merged) != nullptr;
   }
   const std::string why = compatible == 0 ? "no instance type met the scheduling requirements"
@@ -427,7 +472,7 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
   if (!limit_note_.empty()) return explain ? FailedPreconditionError(limit_note_) : kRefused;
   const Pod& pod = ctx.in.pods[pod_index];
   const ResourceVector& need = ctx.pod_requests[pod_index];
-  if (!AnyFits(ctx, need)) {
+  if (!AnyFits(need)) {
     if (!explain) return kRefused;
     return FailedPreconditionError("no instance type has enough resources for the pods already on the claim and " +
                                    Describe(pod.requests));
@@ -469,24 +514,31 @@ Status Claim::TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requ
       merged.Add(r);
       changed.push_back(r.key());
     }
-    std::vector<size_t> kept = Filter(ctx, merged, changed, need);
-    if (kept.empty()) return explain ? NoTypeError(ctx, merged, pod_index) : kRefused;
-    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, merged, kept, need, explain));
-    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, merged, kept, need, explain));
+    std::optional<std::vector<size_t>> kept = Filter(ctx, merged, changed, need);
+    const std::vector<size_t>& candidates = kept ? *kept : *types_;
+    if (candidates.empty()) return explain ? NoTypeError(ctx, merged, pod_index) : kRefused;
+    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, merged, candidates, need, explain));
+    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, merged, candidates, need, explain));
     topology.Record(pod_index, merged);
     requirements_ = std::move(merged);
-    instance_types_ = std::move(kept);
-    RecomputeMax(ctx);
+    if (kept) {
+      types_ = std::make_shared<const std::vector<size_t>>(std::move(*kept));
+      RecomputeMax(ctx);
+    }
   } else {
-    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, requirements_, instance_types_, need, explain));
-    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, requirements_, instance_types_, need, explain));
+    if (has_min_values_) GF_RETURN_IF_ERROR(CheckMinValues(ctx, requirements_, *types_, need, explain));
+    if (ctx.reservations.Any()) GF_RETURN_IF_ERROR(ReserveOfferings(ctx, requirements_, *types_, need, explain));
     topology.Record(pod_index, requirements_);
   }
   AddTo(requested_, need);
   // Requests only grow: once the largest candidate stops fitting, drop every type that no longer
   // fits, so later fit checks stay short (GPU claims fill up quickly).
-  if (!instance_types_.empty() && !Fits(requested_, ctx.type_allocatable[instance_types_.front()])) {
-    std::erase_if(instance_types_, [&](size_t i) { return !Fits(requested_, ctx.type_allocatable[i]); });
+  if (!types_->empty() && !Fits(requested_, Room(types_->front()))) {
+    std::vector<size_t> fitting;
+    for (size_t i : *types_) {
+      if (Fits(requested_, Room(i))) fitting.push_back(i);
+    }
+    types_ = std::make_shared<const std::vector<size_t>>(std::move(fitting));
     RecomputeMax(ctx);
   }
   pods_.push_back(pod_index);
@@ -513,7 +565,6 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
     out.requirements.Add(core::Requirement::In(keys::kCapacityType, {"reserved"}));
     out.requirements.Add(core::Requirement::In(keys::kReservationId, held));
   }
-  out.requests = overhead_;
   for (size_t p : pods_) (void)core::MergeInto(out.requests, in.pods[p].requests);
   out.pods = pods_;
   struct Priced {
@@ -523,8 +574,8 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
   std::vector<Priced> priced;
   bool any_plain = false;
   const std::optional<uint64_t> mask = ctx.AllowedOfferings(out.requirements);
-  for (size_t i : instance_types_) {
-    if (!Fits(requested_, ctx.type_allocatable[i])) continue;
+  for (size_t i : *types_) {
+    if (!Fits(requested_, Room(i))) continue;
     double price = std::numeric_limits<double>::infinity();
     if (mask) {
       price = ctx.CheapestPrice(i, *mask);
@@ -545,6 +596,8 @@ NewNodeClaim Claim::Finalize(const SolveContext& ctx) const {
     if (out.instance_types.size() >= ctx.options.max_instance_types) break;
     out.instance_types.push_back(p.type);
   }
+  // The DaemonSet pods the cheapest type will run (Karpenter adds them to the claim's requests).
+  if (!out.instance_types.empty()) (void)core::MergeInto(out.requests, daemon_->overhead[out.instance_types.front()]);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // scheduling/: Solve is the interface.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -98,8 +99,16 @@ class NodeState {
 
 class Claim;
 
+// What a NodePool's nodes of each instance type have left for pods once the DaemonSets that
+// would run there are counted (their requests, and one "pods" each). Shared by a template and
+// its claims; indexed by instance type (types outside the pool are empty).
+struct DaemonRoom {
+  std::vector<ResourceVector> room;             // allocatable minus overhead
+  std::vector<core::ResourceList> overhead;     // the DaemonSet pods' requests
+};
+
 // A NodePool's template: its requirements (with its labels and the pool's own label), the
-// DaemonSet overhead its nodes pay, and the instance types still within its limits.
+// DaemonSet overhead its nodes pay per instance type, and the types still within its limits.
 class ClaimTemplate {
  public:
   static ClaimTemplate Build(const SolveContext& ctx, size_t nodepool);
@@ -110,15 +119,18 @@ class ClaimTemplate {
   // capacity among its instance types, per resource (Karpenter's rule).
   void Consume(const SolveContext& ctx, const Claim& claim);
   const core::Requirements& requirements() const { return requirements_; }
-  const core::ResourceList& daemon_overhead() const { return daemon_overhead_; }
+  const DaemonRoom& daemon_room() const { return *daemon_; }
   const std::vector<size_t>& instance_types() const { return instance_types_; }
   bool limited() const { return !limited_.empty(); }
 
  private:
   size_t nodepool_ = 0;
   core::Requirements requirements_;
-  core::ResourceList daemon_overhead_;
+  std::shared_ptr<const DaemonRoom> daemon_;
   std::vector<size_t> instance_types_;  // largest first
+  // The same list, shared by new claims while the pool has no limits (most claims never
+  // narrow it, so copying 400 indexes per claim would be wasted).
+  std::shared_ptr<const std::vector<size_t>> shared_types_;
   std::vector<size_t> limited_;         // resource indexes the pool limits
   ResourceVector remaining_;            // limits minus use, for those indexes
 };
@@ -126,7 +138,8 @@ class ClaimTemplate {
 class Claim {
  public:
   Claim(const SolveContext& ctx, size_t nodepool, std::string hostname, core::Requirements reqs,
-        core::ResourceList overhead, std::vector<size_t> types, std::string limit_note);
+        std::shared_ptr<const DaemonRoom> daemon, std::shared_ptr<const std::vector<size_t>> types,
+        std::string limit_note);
   // Adds the pod if some instance type can still hold every pod of the claim; otherwise says
   // why (FailedPrecondition) and leaves the claim unchanged.
   // Without `explain` a refusal's Status has no useful message (cheaper for scans). A refusal
@@ -134,9 +147,9 @@ class Claim {
   Status TryAdd(const SolveContext& ctx, size_t pod_index, const core::Requirements& reqs, Topology& topology,
                 bool explain, const Relaxation& relax);
   const std::vector<size_t>& pods() const { return pods_; }
-  const std::vector<size_t>& instance_types() const { return instance_types_; }
+  const std::vector<size_t>& instance_types() const { return *types_; }
   // Whether the type can hold everything the claim holds now.
-  bool FitsType(const SolveContext& ctx, size_t type) const;
+  bool FitsType(size_t type) const;
   // The one zone the claim's requirements allow, or "" when they allow several.
   std::string PinnedZone() const;
   // Orders instance types cheapest first, drops accelerator types nobody needs, truncates; the
@@ -146,10 +159,12 @@ class Claim {
  private:
   // Some candidate can hold `extra` on top of what is requested: max_allocatable_ rules most
   // claims out at once, then the largest-first candidates are scanned.
-  bool AnyFits(const SolveContext& ctx, const ResourceVector& extra) const;
-  // The candidates compatible with `merged` (only `changed_keys` need checking) that fit.
-  std::vector<size_t> Filter(const SolveContext& ctx, const core::Requirements& merged,
-                             const std::vector<std::string>& changed_keys, const ResourceVector& extra) const;
+  bool AnyFits(const ResourceVector& extra) const;
+  // The candidates compatible with `merged` (only `changed_keys` need checking) that fit;
+  // nullopt when every candidate passes (the list is kept as it is).
+  std::optional<std::vector<size_t>> Filter(const SolveContext& ctx, const core::Requirements& merged,
+                                            const std::vector<std::string>& changed_keys,
+                                            const ResourceVector& extra) const;
   Status NoTypeError(const SolveContext& ctx, const core::Requirements& merged, size_t pod_index) const;
   void RecomputeMax(const SolveContext& ctx);
   // Karpenter's minValues: each requirement with minValues N needs N distinct values of its key
@@ -163,14 +178,17 @@ class Claim {
                           const ResourceVector& extra, bool explain);
 
   size_t nodepool_;
+  const ResourceVector& Room(size_t type) const { return daemon_->room[type]; }
+
   std::string hostname_;  // placeholder: the claim's identity for reservations
   core::Requirements requirements_;
   bool has_min_values_ = false;  // the pool's requirements carry minValues (pods' never do)
-  core::ResourceList overhead_;  // DaemonSet pods, for the output
-  ResourceVector requested_;     // overhead and pods
+  std::shared_ptr<const DaemonRoom> daemon_;  // per type: room left by DaemonSets
+  ResourceVector requested_;     // the pods'
   // Compatible with requirements_ and offered, largest first; filtered by fit lazily (requests
-  // only grow, so a type that stopped fitting never fits again): Finalize drops those.
-  std::vector<size_t> instance_types_;
+  // only grow, so a type that stopped fitting never fits again): Finalize drops those. Shared
+  // with the template (and other claims) until this claim narrows it.
+  std::shared_ptr<const std::vector<size_t>> types_;
   ResourceVector max_allocatable_;
   std::vector<size_t> pods_;
   std::vector<HostPort> host_ports_;

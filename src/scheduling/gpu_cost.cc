@@ -81,7 +81,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
     const size_t sample = g.pods.front();
     core::Requirements reqs = tmpl.requirements();
     reqs.Add(in.pods[sample].requirements);
-    const ResourceVector overhead = ctx.resources.ToVector(tmpl.daemon_overhead());
+    const DaemonRoom& daemon = tmpl.daemon_room();
     const ResourceVector& need = ctx.pod_requests[sample];
 
     std::vector<Candidate> candidates;
@@ -97,7 +97,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       }
       int64_t capacity = std::numeric_limits<int64_t>::max();
       for (size_t r = 0; r < need.size(); ++r) {
-        const core::int128 free = SatSub(ctx.type_allocatable[t][r], overhead.empty() ? 0 : overhead[r]);
+        const core::int128 free = daemon.room[t][r];
         if (need[r] <= 0) {
           if (free < 0) capacity = 0;
           continue;
@@ -138,7 +138,6 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       claim.nodepool = g.nodepool;
       claim.requirements = reqs;
       claim.pods.assign(pods.begin() + static_cast<std::ptrdiff_t>(next), pods.begin() + static_cast<std::ptrdiff_t>(next + m));
-      claim.requests = tmpl.daemon_overhead();
       for (size_t p : claim.pods) (void)core::MergeInto(claim.requests, in.pods[p].requests);
       std::vector<const Candidate*> fitting;
       for (const Candidate& c : candidates) {
@@ -152,6 +151,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
         if (claim.instance_types.size() >= ctx.options.max_instance_types) break;
         claim.instance_types.push_back(c->type);
       }
+      if (!claim.instance_types.empty()) (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
       added.push_back(std::move(claim));
       next += m;
       left -= m;

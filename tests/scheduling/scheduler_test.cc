@@ -352,3 +352,48 @@ TEST(SolveTest, MinValuesKeepsEnoughInstanceTypesOrRefuses) {
 
 }  // namespace
 }  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+TEST(SolveTest, DaemonSetOverheadIsPerInstanceType) {
+  // NVIDIA's device plugin runs only on GPU types: CPU nodes do not pay for it.
+  Input in;
+  in.instance_types = FakeInstanceTypes(4);
+  for (int i = 0; i < 4; ++i) in.instance_types.push_back(FakeInstanceType(i, {.gpus = 1, .name_prefix = "gpu-it-"}));
+  in.nodepools.push_back(MakePool("default", in));
+  DaemonSetPod plugin{.name = "nvidia-device-plugin"};
+  plugin.requests.Set("cpu", Q("500m"));
+  plugin.requirements.Add(core::Requirement::Exists(keys::kGpuCount));
+  in.daemonsets.push_back(plugin);
+  Pod gpu = MakePod("gpu", "1");
+  gpu.requests.Set("nvidia.com/gpu", Q("1"));
+  gpu.host_ports = {{.port = 80}};
+  Pod cpu = MakePod("cpu", "1");
+  cpu.host_ports = {{.port = 80}};
+  in.pods = {gpu, cpu};
+  Result r = Solve(in);
+  EXPECT_EQ(ClaimOf(r, 0).requests.Get("cpu"), Q("1500m")) << "the plugin runs on the GPU node";
+  EXPECT_EQ(ClaimOf(r, 1).requests.Get("cpu"), Q("1")) << "and not on the CPU node";
+  // The plugin's 500m leaves the 1-cpu GPU type too small for a 1-cpu pod: 2 cpu and up.
+  EXPECT_EQ(in.instance_types[ClaimOf(r, 0).instance_types[0]].name, "gpu-it-1");
+  EXPECT_EQ(in.instance_types[ClaimOf(r, 1).instance_types[0]].name, "fake-it-0");
+}
+
+TEST(SolveTest, ShouldNotAssumePodWillScheduleToANodeWithStartupTaintsAfterInitialization) {
+  Input in = SmallCluster();
+  in.nodepools[0].startup_taints = {{.key = "example.com/agent-not-ready", .effect = core::TaintEffect::kNoSchedule}};
+  ExistingNode node{.name = "n1", .nodepool = "default", .initialized = false};
+  node.allocatable = {{"cpu", Q("4")}, {"memory", Q("8Gi")}, {"pods", Q("110")}};
+  node.taints = {in.nodepools[0].startup_taints[0]};
+  in.nodes.push_back(node);
+  in.pods.push_back(MakePod("a", "1"));
+  Result r = Solve(in);
+  EXPECT_EQ(r.placements[0].kind, Kind::kExistingNode) << "still starting: the startup taint will go";
+  in.nodes[0].initialized = true;
+  r = Solve(in);
+  EXPECT_EQ(r.placements[0].kind, Kind::kNewNodeClaim) << "initialized with the taint: it is real";
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
