@@ -24,7 +24,7 @@
 //
 // After the greedy solve, groups of identical GPU pods are re-packed for the lowest price
 // (gpu_cost.h). minValues on NodePool requirements is enforced as claims fill. Not yet
-// (docs/scheduling.md, Known gaps): volume topology, per-instance-type DaemonSet overhead.
+// (docs/scheduling.md, Known gaps): volume topology.
 #pragma once
 
 #include "scheduling/model.h"
