@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <functional>
 #include <map>
+#include <optional>
 
 namespace gpufleet::scheduling {
 namespace {
@@ -27,9 +29,140 @@ double ClaimPrice(const SolveContext& ctx, const NewNodeClaim& claim) {
 
 struct Candidate {
   size_t type;
-  int64_t capacity;  // pods of the group it holds
   double price;
+  const ResourceVector* room;  // allocatable minus DaemonSet overhead
 };
+
+struct Shape {
+  ResourceVector need;       // one pod's requests (with its "pods")
+  std::vector<size_t> pods;  // pods of this shape
+};
+
+// Nodes (each the pods it holds) and their total price at the cheapest type holding each.
+struct Plan {
+  double cost = 0;
+  std::vector<std::vector<size_t>> nodes;
+};
+
+// How many pods of `need` fit in `room` (capped: nodes hold few GPU pods).
+int64_t Capacity(const ResourceVector& room, const ResourceVector& need) {
+  int64_t capacity = 1 << 20;
+  for (size_t r = 0; r < need.size(); ++r) {
+    if (need[r] <= 0) {
+      if (room[r] < 0) return 0;
+      continue;
+    }
+    capacity = std::min<int64_t>(capacity, room[r] < 0 ? 0 : static_cast<int64_t>(std::min<core::int128>(room[r] / need[r], 1 << 20)));
+  }
+  return capacity;
+}
+
+// One shape: cost(n) = min over types of price + cost(n - capacity), an unbounded knapsack.
+std::optional<Plan> PlanOneShape(const Shape& shape, const std::vector<Candidate>& candidates) {
+  const size_t n = shape.pods.size();
+  std::vector<int64_t> capacity;
+  for (const Candidate& c : candidates) capacity.push_back(Capacity(*c.room, shape.need));
+  std::vector<double> cost(n + 1, std::numeric_limits<double>::infinity());
+  std::vector<size_t> choice(n + 1, 0);
+  cost[0] = 0;
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      if (capacity[c] < 1) continue;
+      const size_t rest = i > static_cast<size_t>(capacity[c]) ? i - static_cast<size_t>(capacity[c]) : 0;
+      const double total = candidates[c].price + cost[rest];
+      if (total < cost[i]) {
+        cost[i] = total;
+        choice[i] = c;
+      }
+    }
+  }
+  if (cost[n] == std::numeric_limits<double>::infinity()) return std::nullopt;
+  Plan plan{.cost = cost[n]};
+  size_t left = n, next = 0;
+  while (left > 0) {
+    const size_t m = std::min(left, static_cast<size_t>(capacity[choice[left]]));
+    plan.nodes.emplace_back(shape.pods.begin() + static_cast<std::ptrdiff_t>(next),
+                            shape.pods.begin() + static_cast<std::ptrdiff_t>(next + m));
+    next += m;
+    left -= m;
+  }
+  return plan;
+}
+
+// Several shapes, exactly: a node is a pattern (how many pods of each shape) that fits some
+// type; cost(d) = min over patterns p <= d of price(p) + cost(d - p), over every demand vector d
+// up to the group's. Nullopt when that state space is too large (then each shape is planned on
+// its own).
+std::optional<Plan> PlanShapes(const std::vector<Shape>& shapes, const std::vector<Candidate>& candidates) {
+  constexpr size_t kMaxStates = 40000;
+  const size_t k = shapes.size();
+  std::vector<size_t> radix(k), stride(k);
+  size_t states = 1;
+  for (size_t s = 0; s < k; ++s) {
+    radix[s] = shapes[s].pods.size() + 1;
+    stride[s] = states;
+    if (states > kMaxStates / radix[s]) return std::nullopt;
+    states *= radix[s];
+  }
+  // Patterns per type, keeping the cheapest type for each pattern.
+  std::map<size_t, double> pattern_price;  // pattern index -> price
+  for (const Candidate& c : candidates) {
+    std::vector<size_t> count(k, 0);
+    std::function<void(size_t, const ResourceVector&)> enumerate = [&](size_t s, const ResourceVector& used) {
+      if (s == k) {
+        size_t index = 0;
+        for (size_t i = 0; i < k; ++i) index += count[i] * stride[i];
+        if (index == 0) return;
+        auto [it, inserted] = pattern_price.emplace(index, c.price);
+        if (!inserted) it->second = std::min(it->second, c.price);
+        return;
+      }
+      ResourceVector current = used;
+      for (size_t n = 0; n < radix[s]; ++n) {
+        if (n > 0) {
+          AddTo(current, shapes[s].need);
+          if (!Fits(current, *c.room)) break;
+        }
+        count[s] = n;
+        enumerate(s + 1, current);
+      }
+      count[s] = 0;
+    };
+    enumerate(0, ResourceVector(c.room->size(), 0));
+  }
+  std::vector<std::pair<size_t, double>> patterns(pattern_price.begin(), pattern_price.end());
+  auto digits = [&](size_t index, size_t s) { return (index / stride[s]) % radix[s]; };
+  std::vector<double> cost(states, std::numeric_limits<double>::infinity());
+  std::vector<size_t> choice(states, 0);
+  cost[0] = 0;
+  for (size_t d = 1; d < states; ++d) {
+    for (size_t p = 0; p < patterns.size(); ++p) {
+      const size_t pattern = patterns[p].first;
+      bool within = true;
+      for (size_t s = 0; s < k && within; ++s) within = digits(pattern, s) <= digits(d, s);
+      if (!within) continue;
+      const double total = patterns[p].second + cost[d - pattern];
+      if (total < cost[d]) {
+        cost[d] = total;
+        choice[d] = p;
+      }
+    }
+  }
+  const size_t goal = states - 1;
+  if (cost[goal] == std::numeric_limits<double>::infinity()) return std::nullopt;
+  Plan plan{.cost = cost[goal]};
+  std::vector<size_t> next(k, 0);
+  for (size_t d = goal; d != 0;) {
+    const size_t pattern = patterns[choice[d]].first;
+    std::vector<size_t> node;
+    for (size_t s = 0; s < k; ++s) {
+      for (size_t n = digits(pattern, s); n > 0; --n) node.push_back(shapes[s].pods[next[s]++]);
+    }
+    plan.nodes.push_back(std::move(node));
+    d -= pattern;
+  }
+  return plan;
+}
 
 struct Group {
   size_t nodepool = 0;
@@ -59,15 +192,14 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       if (!IsGpuPod(pod) || !pod.host_ports.empty() || !pod.alternative_requirements.empty() ||
           !pod.preferred_node_affinity.empty() || !pod.preferred_affinity.empty() ||
           !pod.preferred_anti_affinity.empty() ||
-          !topology.Uninvolved(p) || !(pod.requests == first.requests) || !(pod.requirements == first.requirements) ||
+          !topology.Uninvolved(p) || !(pod.requirements == first.requirements) ||
           !(pod.tolerations == first.tolerations)) {
         eligible = false;
         break;
       }
     }
     if (!eligible) continue;
-    key = std::to_string(claim.nodepool) + "|" + first.requests.ToJson() + "|" + first.requirements.ToString() + "|" +
-          TolerationsKey(first.tolerations);
+    key = std::to_string(claim.nodepool) + "|" + first.requirements.ToString() + "|" + TolerationsKey(first.tolerations);
     Group& g = groups[key];
     g.nodepool = claim.nodepool;
     g.claims.push_back(c);
@@ -78,70 +210,64 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
   std::vector<NewNodeClaim> added;
   for (auto& [key, g] : groups) {
     const ClaimTemplate& tmpl = templates[g.nodepool];
-    const size_t sample = g.pods.front();
     core::Requirements reqs = tmpl.requirements();
-    reqs.Add(in.pods[sample].requirements);
+    reqs.Add(in.pods[g.pods.front()].requirements);
     const DaemonRoom& daemon = tmpl.daemon_room();
-    const ResourceVector& need = ctx.pod_requests[sample];
 
     std::vector<Candidate> candidates;
+    bool reserved = false;
     for (size_t t : tmpl.instance_types()) {
       const InstanceType& type = in.instance_types[t];
       if (!type.requirements.DoesIntersect(reqs)) continue;
       const Offering* offering = CheapestOffering(type, reqs);
       if (offering == nullptr) continue;
-      if (offering->capacity_type == CapacityType::kReserved) {
-        // Reservations are counted per instance; the knapsack would use them without limit.
-        candidates.clear();
-        break;
-      }
-      int64_t capacity = std::numeric_limits<int64_t>::max();
-      for (size_t r = 0; r < need.size(); ++r) {
-        const core::int128 free = daemon.room[t][r];
-        if (need[r] <= 0) {
-          if (free < 0) capacity = 0;
-          continue;
-        }
-        capacity = std::min<int64_t>(capacity, free < 0 ? 0 : static_cast<int64_t>(std::min<core::int128>(free / need[r], 1 << 20)));
-      }
-      if (capacity >= 1) candidates.push_back({t, capacity, offering->price});
+      // Reservations are counted per instance; the search would use them without limit.
+      if (offering->capacity_type == CapacityType::kReserved) reserved = true;
+      candidates.push_back({t, offering->price, &daemon.room[t]});
     }
-    if (candidates.empty()) continue;
+    if (reserved || candidates.empty()) continue;
 
-    // cost[n]: cheapest way to hold n pods; choice[n]: the candidate taken first.
-    const size_t n = g.pods.size();
-    std::vector<double> cost(n + 1, std::numeric_limits<double>::infinity());
-    std::vector<size_t> choice(n + 1, 0);
-    cost[0] = 0;
-    for (size_t i = 1; i <= n; ++i) {
-      for (size_t c = 0; c < candidates.size(); ++c) {
-        const size_t rest = i > static_cast<size_t>(candidates[c].capacity) ? i - static_cast<size_t>(candidates[c].capacity) : 0;
-        const double total = candidates[c].price + cost[rest];
-        if (total < cost[i]) {
-          cost[i] = total;
-          choice[i] = c;
+    // The pods by shape (identical requests).
+    std::map<ResourceVector, std::vector<size_t>> by_shape;
+    for (size_t p : g.pods) by_shape[ctx.pod_requests[p]].push_back(p);
+    std::vector<Shape> shapes;
+    for (auto& [need, pods] : by_shape) {
+      std::sort(pods.begin(), pods.end());
+      shapes.push_back({need, std::move(pods)});
+    }
+    std::optional<Plan> plan = shapes.size() == 1 ? PlanOneShape(shapes[0], candidates) : PlanShapes(shapes, candidates);
+    if (!plan) {  // too many mixed shapes for the exact search: each shape on its own, exactly
+      plan.emplace();
+      for (const Shape& shape : shapes) {
+        std::optional<Plan> part = PlanOneShape(shape, candidates);
+        if (!part) {
+          plan.reset();
+          break;
         }
+        plan->cost += part->cost;
+        for (auto& node : part->nodes) plan->nodes.push_back(std::move(node));
       }
     }
+    if (!plan) continue;
     double current = 0;
     for (size_t c : g.claims) current += ClaimPrice(ctx, result.new_claims[c]);
-    if (!(cost[n] < current - 1e-9)) continue;
+    if (!(plan->cost < current - 1e-9)) continue;
 
-    // Nodes of the optimum, each with the pods it holds; then the types that can hold that many.
-    std::vector<size_t> pods = g.pods;
-    std::sort(pods.begin(), pods.end());
-    size_t left = n, next = 0;
-    while (left > 0) {
-      const Candidate& pick = candidates[choice[left]];
-      const size_t m = std::min(left, static_cast<size_t>(pick.capacity));
+    for (const std::vector<size_t>& node_pods : plan->nodes) {
       NewNodeClaim claim;
       claim.nodepool = g.nodepool;
       claim.requirements = reqs;
-      claim.pods.assign(pods.begin() + static_cast<std::ptrdiff_t>(next), pods.begin() + static_cast<std::ptrdiff_t>(next + m));
-      for (size_t p : claim.pods) (void)core::MergeInto(claim.requests, in.pods[p].requests);
+      claim.pods = node_pods;
+      std::sort(claim.pods.begin(), claim.pods.end());
+      ResourceVector total = ctx.resources.Zero();
+      for (size_t p : claim.pods) {
+        (void)core::MergeInto(claim.requests, in.pods[p].requests);
+        AddTo(total, ctx.pod_requests[p]);
+      }
+      // Every type that holds this node's pods, cheapest first.
       std::vector<const Candidate*> fitting;
       for (const Candidate& c : candidates) {
-        if (static_cast<size_t>(c.capacity) >= m) fitting.push_back(&c);
+        if (Fits(total, *c.room)) fitting.push_back(&c);
       }
       std::stable_sort(fitting.begin(), fitting.end(), [&](const Candidate* a, const Candidate* b) {
         if (a->price != b->price) return a->price < b->price;
@@ -153,8 +279,6 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       }
       if (!claim.instance_types.empty()) (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
       added.push_back(std::move(claim));
-      next += m;
-      left -= m;
     }
     for (size_t c : g.claims) replaced[c] = true;
   }

@@ -197,3 +197,84 @@ TEST(GpuCostTest, MatchesABruteForceOptimumOnRandomSmallCases) {
 
 }  // namespace
 }  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+// Exact minimum for pods of mixed shapes: every set partition of the pods into nodes, each
+// node at the cheapest type whose allocatable holds its pods.
+double BruteForceMixed(const Input& in) {
+  const size_t n = in.pods.size();
+  std::vector<size_t> block(n, 0);
+  double best = std::numeric_limits<double>::infinity();
+  auto node_price = [&](const std::vector<size_t>& pods) {
+    core::ResourceList sum;
+    for (size_t p : pods) {
+      for (const auto& [name, q] : in.pods[p].requests) {
+        core::Quantity s = sum.Get(name);
+        (void)s.Add(q);
+        sum.Set(name, s);
+      }
+    }
+    sum.Set("pods", core::Quantity::FromInt(static_cast<int64_t>(pods.size())));
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (const InstanceType& t : in.instance_types) {
+      if (core::Fits(sum, t.allocatable)) cheapest = std::min(cheapest, t.offerings[0].price);
+    }
+    return cheapest;
+  };
+  // Restricted growth strings enumerate each set partition once.
+  std::function<void(size_t, size_t)> assign = [&](size_t i, size_t blocks) {
+    if (i == n) {
+      double total = 0;
+      for (size_t b = 0; b < blocks; ++b) {
+        std::vector<size_t> pods;
+        for (size_t p = 0; p < n; ++p) {
+          if (block[p] == b) pods.push_back(p);
+        }
+        total += node_price(pods);
+      }
+      best = std::min(best, total);
+      return;
+    }
+    for (size_t b = 0; b <= blocks; ++b) {
+      block[i] = b;
+      assign(i + 1, std::max(blocks, b + 1));
+    }
+  };
+  assign(0, 0);
+  return best;
+}
+
+TEST(GpuCostTest, MixedShapesMatchABruteForceOptimum) {
+  std::mt19937 rng(2339);
+  const int gpu_counts[] = {1, 2, 4, 8};
+  const int pod_gpus[] = {1, 1, 2, 4};
+  int improved = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::vector<Shape> shapes;
+    std::vector<std::string> names;
+    const int types = 2 + static_cast<int>(rng() % 4);
+    for (int t = 0; t < types; ++t) names.push_back("gpu-type-" + std::to_string(t));
+    for (int t = 0; t < types; ++t) {
+      const int64_t gpus = gpu_counts[rng() % 4];
+      shapes.push_back({names[t].c_str(), 8 * gpus, 32768 * gpus, 110, gpus, 24576,
+                        0.5 + static_cast<double>(rng() % 2000) / 100.0});
+    }
+    Input in = Cluster(shapes);
+    const int pods = 2 + static_cast<int>(rng() % 5);
+    for (int i = 0; i < pods; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), pod_gpus[rng() % 4]));
+    const double exact = BruteForceMixed(in);
+    const Result r = Solve(in);
+    if (exact == std::numeric_limits<double>::infinity()) continue;
+    ASSERT_EQ(Placed(r), pods) << "round " << round;
+    EXPECT_NEAR(Total(in, r), exact, 1e-9) << "round " << round;
+    Options greedy;
+    greedy.optimize_gpu_cost = false;
+    improved += Total(in, Solve(in, greedy)) > exact + 1e-9 ? 1 : 0;
+  }
+  EXPECT_GT(improved, 10) << "the cases must include ones greedy packing gets wrong";
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
