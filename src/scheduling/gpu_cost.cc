@@ -235,52 +235,64 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       std::sort(pods.begin(), pods.end());
       shapes.push_back({need, std::move(pods)});
     }
-    std::optional<Plan> plan = shapes.size() == 1 ? PlanOneShape(shapes[0], candidates) : PlanShapes(shapes, candidates);
-    if (!plan) {  // too many mixed shapes for the exact search: each shape on its own, exactly
-      plan.emplace();
-      for (const Shape& shape : shapes) {
-        std::optional<Plan> part = PlanOneShape(shape, candidates);
-        if (!part) {
-          plan.reset();
-          break;
+    // Replaces `claims` (holding exactly the pods of `plan`) when the plan is strictly cheaper.
+    auto adopt = [&](const std::vector<size_t>& claims, const Plan& plan) {
+      double current = 0;
+      for (size_t c : claims) current += ClaimPrice(ctx, result.new_claims[c]);
+      if (!(plan.cost < current - 1e-9)) return;
+      for (const std::vector<size_t>& node_pods : plan.nodes) {
+        NewNodeClaim claim;
+        claim.nodepool = g.nodepool;
+        claim.requirements = reqs;
+        claim.pods = node_pods;
+        std::sort(claim.pods.begin(), claim.pods.end());
+        ResourceVector total = ctx.resources.Zero();
+        for (size_t p : claim.pods) {
+          (void)core::MergeInto(claim.requests, in.pods[p].requests);
+          AddTo(total, ctx.pod_requests[p]);
         }
-        plan->cost += part->cost;
-        for (auto& node : part->nodes) plan->nodes.push_back(std::move(node));
+        // Every type that holds this node's pods, cheapest first.
+        std::vector<const Candidate*> fitting;
+        for (const Candidate& c : candidates) {
+          if (Fits(total, *c.room)) fitting.push_back(&c);
+        }
+        std::stable_sort(fitting.begin(), fitting.end(), [&](const Candidate* a, const Candidate* b) {
+          if (a->price != b->price) return a->price < b->price;
+          return in.instance_types[a->type].name < in.instance_types[b->type].name;
+        });
+        for (const Candidate* c : fitting) {
+          if (claim.instance_types.size() >= ctx.options.max_instance_types) break;
+          claim.instance_types.push_back(c->type);
+        }
+        if (!claim.instance_types.empty()) {
+          (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
+        }
+        added.push_back(std::move(claim));
       }
-    }
-    if (!plan) continue;
-    double current = 0;
-    for (size_t c : g.claims) current += ClaimPrice(ctx, result.new_claims[c]);
-    if (!(plan->cost < current - 1e-9)) continue;
+      for (size_t c : claims) replaced[c] = true;
+    };
 
-    for (const std::vector<size_t>& node_pods : plan->nodes) {
-      NewNodeClaim claim;
-      claim.nodepool = g.nodepool;
-      claim.requirements = reqs;
-      claim.pods = node_pods;
-      std::sort(claim.pods.begin(), claim.pods.end());
-      ResourceVector total = ctx.resources.Zero();
-      for (size_t p : claim.pods) {
-        (void)core::MergeInto(claim.requests, in.pods[p].requests);
-        AddTo(total, ctx.pod_requests[p]);
-      }
-      // Every type that holds this node's pods, cheapest first.
-      std::vector<const Candidate*> fitting;
-      for (const Candidate& c : candidates) {
-        if (Fits(total, *c.room)) fitting.push_back(&c);
-      }
-      std::stable_sort(fitting.begin(), fitting.end(), [&](const Candidate* a, const Candidate* b) {
-        if (a->price != b->price) return a->price < b->price;
-        return in.instance_types[a->type].name < in.instance_types[b->type].name;
-      });
-      for (const Candidate* c : fitting) {
-        if (claim.instance_types.size() >= ctx.options.max_instance_types) break;
-        claim.instance_types.push_back(c->type);
-      }
-      if (!claim.instance_types.empty()) (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
-      added.push_back(std::move(claim));
+    std::optional<Plan> plan = shapes.size() == 1 ? PlanOneShape(shapes[0], candidates) : PlanShapes(shapes, candidates);
+    if (plan) {
+      adopt(g.claims, *plan);
+      continue;
     }
-    for (size_t c : g.claims) replaced[c] = true;
+    // Too many mixed shapes for the exact search: re-pack, shape by shape, the claims that hold
+    // one shape only (claims mixing shapes keep the greedy packing).
+    for (const Shape& shape : shapes) {
+      std::vector<size_t> pure;
+      Shape held{.need = shape.need};
+      for (size_t c : g.claims) {
+        const std::vector<size_t>& pods = result.new_claims[c].pods;
+        if (std::all_of(pods.begin(), pods.end(), [&](size_t p) { return ctx.pod_requests[p] == shape.need; })) {
+          pure.push_back(c);
+          held.pods.insert(held.pods.end(), pods.begin(), pods.end());
+        }
+      }
+      if (held.pods.empty()) continue;
+      std::sort(held.pods.begin(), held.pods.end());
+      if (std::optional<Plan> part = PlanOneShape(held, candidates)) adopt(pure, *part);
+    }
   }
   if (added.empty()) return;
 
