@@ -397,3 +397,67 @@ TEST(SolveTest, ShouldNotAssumePodWillScheduleToANodeWithStartupTaintsAfterIniti
 
 }  // namespace
 }  // namespace gpufleet::scheduling
+
+namespace gpufleet::scheduling {
+namespace {
+
+TEST(SolveTest, ShouldScheduleCompatibleRequirementsWithOperatorGtLtLteNotIn) {
+  struct Case {
+    core::Operator op;
+    std::vector<std::string> values;
+    const char* want_first;  // cheapest type left
+  };
+  // instance-cpu of fake-it-i is i+1.
+  const Case cases[] = {
+      {core::Operator::kGt, {"3"}, "fake-it-3"},
+      {core::Operator::kGte, {"3"}, "fake-it-2"},
+      {core::Operator::kLt, {"3"}, "fake-it-0"},
+      {core::Operator::kLte, {"1"}, "fake-it-0"},
+      {core::Operator::kNotIn, {"1", "2"}, "fake-it-2"},
+  };
+  for (const Case& c : cases) {
+    Input in = SmallCluster(8);
+    Pod p = MakePod("p", "100m", "100Mi");
+    core::NodeSelectorRequirement wire{.key = "karpenter.k8s.aws/instance-cpu", .op = c.op, .values = c.values};
+    p.requirements.Add(*core::Requirement::Create(wire));
+    in.pods.push_back(p);
+    Result r = Solve(in);
+    ASSERT_EQ(r.placements[0].kind, Kind::kNewNodeClaim) << r.placements[0].error;
+    EXPECT_EQ(in.instance_types[r.new_claims[0].instance_types[0]].name, c.want_first)
+        << core::Requirement::Create(wire)->ToString();
+  }
+  // Lt 1 leaves nothing.
+  Input in = SmallCluster(8);
+  Pod p = MakePod("p", "100m", "100Mi");
+  p.requirements.Add(core::Requirement::LessThan("karpenter.k8s.aws/instance-cpu", 1));
+  in.pods.push_back(p);
+  EXPECT_EQ(Solve(in).placements[0].kind, Kind::kUnplaced);
+}
+
+TEST(SolveTest, ShouldNotRelaxTheFinalTerm) {
+  Input in = SmallCluster();
+  Pod p = MakePod("p", "1");
+  p.requirements.Add(core::Requirement::In(core::labels::kZone, {"mars-1"}));
+  core::Requirements last;
+  last.Add(core::Requirement::In(core::labels::kZone, {"venus-1"}));
+  p.alternative_requirements = {last};
+  in.pods.push_back(p);
+  Result r = Solve(in);
+  ASSERT_EQ(r.placements[0].kind, Kind::kUnplaced) << "the last required term still holds";
+  EXPECT_NE(r.placements[0].error.find("venus-1"), std::string::npos) << r.placements[0].error;
+}
+
+TEST(SolveTest, TypesWhoseOfferingsHitInsufficientCapacityAreSkipped) {
+  Input in = SmallCluster(4);
+  // fake-it-1 would be the cheapest fit for 2 cpu; EC2 reported insufficient capacity for it
+  // everywhere (the cloud provider marks those offerings unavailable for 3 minutes).
+  for (Offering& o : in.instance_types[1].offerings) o.available = false;
+  in.pods.push_back(MakePod("p", "1500m"));
+  Result r = Solve(in);
+  const NewNodeClaim& c = ClaimOf(r, 0);
+  for (size_t t : c.instance_types) EXPECT_NE(in.instance_types[t].name, "fake-it-1");
+  EXPECT_EQ(in.instance_types[c.instance_types[0]].name, "fake-it-2");
+}
+
+}  // namespace
+}  // namespace gpufleet::scheduling
