@@ -209,6 +209,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
   std::vector<bool> replaced(result.new_claims.size(), false);
   std::vector<NewNodeClaim> added;
   for (auto& [key, g] : groups) {
+    if (ctx.options.out_of_time && ctx.options.out_of_time()) break;  // keep the greedy claims
     const ClaimTemplate& tmpl = templates[g.nodepool];
     core::Requirements reqs = tmpl.requirements();
     reqs.Add(in.pods[g.pods.front()].requirements);

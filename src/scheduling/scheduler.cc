@@ -261,7 +261,8 @@ class Solver {
 
   Result Finish(Result result) {
     for (Claim& claim : claims_) result.new_claims.push_back(claim.Finalize(ctx_));
-    if (options_.optimize_gpu_cost) OptimizeGpuCost(ctx_, templates_, *topology_, result);
+    // The re-pack is an improvement, not a placement: a solve out of time skips it.
+    if (options_.optimize_gpu_cost && !result.timed_out) OptimizeGpuCost(ctx_, templates_, *topology_, result);
     return result;
   }
 

@@ -100,6 +100,18 @@ TEST(GpuCostTest, TwoOneGpuPodsGetTwoSmallNodesNotOneFourGpuNode) {
   for (const Placement& p : after.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim);
 }
 
+TEST(GpuCostTest, OutOfTimeKeepsTheGreedyClaims) {
+  Input in = Cluster({kG5Xlarge, kG512Xlarge});
+  in.pods = {GpuPod("a", 1), GpuPod("b", 1)};
+  Options options;
+  int polls = 0;
+  options.out_of_time = [&] { return ++polls > 2; };  // time runs out after the two pods
+  const Result r = Solve(in, options);
+  EXPECT_FALSE(r.timed_out);
+  ASSERT_EQ(r.new_claims.size(), 1u) << "no time left for the re-pack";
+  EXPECT_EQ(Placed(r), 2);
+}
+
 TEST(GpuCostTest, EightOneGpuPodsStillUseTheCheapestMix) {
   Input in = Cluster({kG5Xlarge, kG512Xlarge, kG548Xlarge});
   for (int i = 0; i < 8; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), 1));
