@@ -208,7 +208,8 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
 
   std::vector<bool> replaced(result.new_claims.size(), false);
   std::vector<NewNodeClaim> added;
-  for (auto& [key, g] : groups) {
+  for (auto& entry : groups) {
+    Group& g = entry.second;  // a plain reference: lambdas below capture it (clang 14 cannot capture bindings)
     if (ctx.options.out_of_time && ctx.options.out_of_time()) break;  // keep the greedy claims
     const ClaimTemplate& tmpl = templates[g.nodepool];
     core::Requirements reqs = tmpl.requirements();
