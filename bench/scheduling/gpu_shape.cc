@@ -26,10 +26,7 @@ scheduling::Input GpuShape(const std::string& data_file, int pods) {
     scheduling::Ec2Shape shape{.arch = it.value("arch", "amd64"), .vcpu = it.value("vcpu", 0),
                                .memory_mib = it.value("memoryMiB", 0), .max_pods = it.value("maxPods", 0)};
     shape.extended.emplace_back("nvidia.com/gpu", it["gpu"].value("count", 0));
-    InstanceType t{.name = it.value("name", "")};
-    t.capacity = scheduling::AwsCapacity(shape);
-    t.overhead = scheduling::AwsOverhead(shape, t.capacity);
-    t.Finalize();
+    InstanceType t = scheduling::AwsInstanceType(it.value("name", ""), shape);
     for (const char* zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
       t.offerings.push_back({.zone = zone, .price = price});
     }

@@ -9,9 +9,8 @@ namespace {
 constexpr std::string_view kZone = core::labels::kZone;
 
 bool NeedsAccelerators(const core::ResourceList& requests) {
-  for (std::string_view name : {"nvidia.com/gpu", "amd.com/gpu", "aws.amazon.com/neuron", "aws.amazon.com/neuroncore",
-                                "habana.ai/gaudi"}) {
-    if (const core::Quantity* q = requests.Find(name); q != nullptr && q->Sign() > 0) return true;
+  for (const auto& [name, q] : requests) {
+    if (IsAcceleratorResource(name) && q.Sign() > 0) return true;
   }
   return false;
 }

@@ -43,11 +43,24 @@ void InstanceType::Finalize() {
   allocatable = alloc.ok() ? std::move(alloc).value() : capacity;
 }
 
+bool IsAcceleratorResource(std::string_view name) {
+  return name == "nvidia.com/gpu" || name == "amd.com/gpu" || name == "aws.amazon.com/neuron" ||
+         name == "aws.amazon.com/neuroncore" || name == "habana.ai/gaudi";
+}
+
 bool InstanceType::HasAccelerators() const {
-  for (std::string_view resource : {"nvidia.com/gpu", "amd.com/gpu", "aws.amazon.com/neuron", "habana.ai/gaudi"}) {
-    if (const Quantity* q = capacity.Find(resource); q != nullptr && q->Sign() > 0) return true;
+  for (const auto& [resource, q] : capacity) {
+    if (IsAcceleratorResource(resource) && q.Sign() > 0) return true;
   }
   return false;
+}
+
+InstanceType AwsInstanceType(std::string name, const Ec2Shape& shape, const AwsNodeOptions& options) {
+  InstanceType t{.name = std::move(name)};
+  t.capacity = AwsCapacity(shape, options);
+  t.overhead = AwsOverhead(shape, t.capacity);
+  t.Finalize();
+  return t;
 }
 
 core::ResourceList AwsCapacity(const Ec2Shape& shape, const AwsNodeOptions& options) {

@@ -74,6 +74,10 @@ struct Ec2Shape {
   std::vector<std::pair<std::string, int64_t>> extended;
 };
 
+// nvidia.com/gpu, amd.com/gpu, aws.amazon.com/neuron[core], habana.ai/gaudi: resources that
+// make a type "exotic" (Karpenter avoids such types unless a pod asks for one).
+bool IsAcceleratorResource(std::string_view name);
+
 struct AwsNodeOptions {
   double vm_memory_overhead_percent = 0.075;  // Karpenter's VM_MEMORY_OVERHEAD_PERCENT
   int64_t root_volume_gib = 20;               // AL2023 default without blockDeviceMappings
@@ -85,6 +89,9 @@ struct AwsNodeOptions {
 };
 
 core::ResourceList AwsCapacity(const Ec2Shape& shape, const AwsNodeOptions& options = {});
+// An instance type named `name` with AwsCapacity, AwsOverhead and allocatable filled in (no
+// requirements or offerings yet).
+InstanceType AwsInstanceType(std::string name, const Ec2Shape& shape, const AwsNodeOptions& options = {});
 // kube-reserved + eviction threshold for `capacity` (from AwsCapacity).
 core::ResourceList AwsOverhead(const Ec2Shape& shape, const core::ResourceList& capacity);
 

@@ -217,7 +217,7 @@ class Solver {
           return {.kind = Placement::Kind::kNewNodeClaim, .index = c};
         }
       }
-    } else if (exhaustive || !topology_->BlocksEveryClaim(pod_index, claims_.size(), relax)) {
+    } else {
       const std::string zone_key(core::labels::kZone);
       std::optional<size_t> placed = claim_order_.Scan(
           exhaustive ? std::nullopt : topology_->AdmissibleDomains(pod_index, zone_key, reqs, relax), [&](size_t c) {

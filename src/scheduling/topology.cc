@@ -147,15 +147,6 @@ size_t Topology::GroupFor(Kind kind, const std::string& pod_ns, const std::strin
   return groups_.size() - 1;
 }
 
-void Topology::RegisterDomain(const std::string& key, const std::string& domain) {
-  auto it = domains_.find(key);
-  if (it == domains_.end()) return;  // no group uses the key
-  InsertSorted(it->second, domain);
-  for (Group& g : groups_) {
-    if (g.key == key) g.counts.emplace(domain, 0);
-  }
-}
-
 bool Topology::Active(const Constraint& c, const Relaxation& relax) {
   switch (c.source) {
     case Source::kRequired: return true;
@@ -167,16 +158,13 @@ bool Topology::Active(const Constraint& c, const Relaxation& relax) {
 }
 
 void Topology::RegisterClaimHostname(const std::string& hostname) {
+  // Hostname domains need no universe list: a claim's hostname is always pinned, and a missing
+  // count reads as zero. Only the anti-affinity groups track which claims they leave open.
   claim_hostnames_.insert(hostname);
-  RegisterDomain(std::string(kHostname), hostname);
   for (Group& g : groups_) {
-    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname) {
-      // Registered after its first pod was recorded, which may already block it.
-      if (g.counts[hostname] == 0) {
-        g.unblocked_claims.insert(hostname);
-      } else {
-        ++g.blocked_claims;
-      }
+    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
+        Count(g, hostname) == 0) {  // registered after its first pod was recorded, which may block it
+      g.unblocked_claims.insert(hostname);
     }
   }
 }
@@ -195,14 +183,30 @@ const std::unordered_set<std::string>* Topology::UnblockedClaimHostnames(size_t 
   return best;
 }
 
-bool Topology::BlocksEveryClaim(size_t pod_index, size_t claims, const Relaxation& relax) const {
-  for (const Constraint& c : constrained_by_[pod_index]) {
-    if (!Active(c, relax)) continue;
-    const Group& g = groups_[c.group];
-    if ((g.kind == Kind::kAntiAffinity || g.kind == Kind::kInverseAntiAffinity) && g.key == kHostname &&
-        g.blocked_claims >= claims) {
-      return true;
+int Topology::Count(const Group& g, const std::string& domain) {
+  auto it = g.counts.find(domain);
+  return it == g.counts.end() ? 0 : it->second;
+}
+
+int Topology::SpreadMinimum(const Group& g, const core::Requirement* pod_domains) const {
+  if (g.key == kHostname) return 0;  // a new node is always possible
+  int min = INT_MAX, eligible = 0;
+  if (auto it = domains_.find(g.key); it != domains_.end()) {
+    for (const std::string& d : it->second) {
+      if (pod_domains != nullptr && !pod_domains->Has(d)) continue;
+      ++eligible;
+      min = std::min(min, Count(g, d));
     }
+  }
+  return eligible < g.min_domains || eligible == 0 ? 0 : min;
+}
+
+bool Topology::Admits(const Group& g, const std::string& domain, bool self, int spread_min) {
+  switch (g.kind) {
+    case Kind::kSpread: return Count(g, domain) + (self ? 1 : 0) - spread_min <= g.max_skew;
+    case Kind::kAffinity: return Count(g, domain) > 0;
+    case Kind::kAntiAffinity:
+    case Kind::kInverseAntiAffinity: return Count(g, domain) == 0;
   }
   return false;
 }
@@ -225,39 +229,13 @@ std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_i
     if (!Active(c, relax)) continue;
     const Group& g = groups_[c.group];
     if (g.key != key) continue;
-    auto count = [&](const std::string& d) {
-      auto it = g.counts.find(d);
-      return it == g.counts.end() ? 0 : it->second;
-    };
     const bool self = g.Selects(pod.ns, pod.labels);
+    const int spread_min = g.kind == Kind::kSpread ? SpreadMinimum(g, pod_domains) : 0;
     std::vector<std::string> ok;
-    switch (g.kind) {
-      case Kind::kSpread: {
-        int min = INT_MAX, eligible = 0;
-        for (const std::string& d : universe->second) {
-          if (pod_domains != nullptr && !pod_domains->Has(d)) continue;
-          ++eligible;
-          min = std::min(min, count(d));
-        }
-        if (eligible < g.min_domains || eligible == 0 || g.key == kHostname) min = 0;
-        for (const std::string& d : universe->second) {
-          if (count(d) + (self ? 1 : 0) - min <= g.max_skew) ok.push_back(d);
-        }
-        break;
-      }
-      case Kind::kAffinity:
-        for (const std::string& d : universe->second) {
-          if (count(d) > 0) ok.push_back(d);
-        }
-        if (ok.empty() && self) ok = universe->second;  // may start the group anywhere
-        break;
-      case Kind::kAntiAffinity:
-      case Kind::kInverseAntiAffinity:
-        for (const std::string& d : universe->second) {
-          if (count(d) == 0) ok.push_back(d);
-        }
-        break;
+    for (const std::string& d : universe->second) {
+      if (Admits(g, d, self, spread_min)) ok.push_back(d);
     }
+    if (g.kind == Kind::kAffinity && ok.empty() && self) ok = universe->second;  // may start anywhere
     if (!out) {
       out = std::move(ok);
     } else {
@@ -272,10 +250,6 @@ std::optional<std::vector<std::string>> Topology::AdmissibleDomains(size_t pod_i
 Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
                          const core::Requirement* node_domains, std::vector<std::string>& out, bool explain) const {
   const Pod& pod = in_.pods[pod_index];
-  auto count = [&](const std::string& d) {
-    auto it = g.counts.find(d);
-    return it == g.counts.end() ? 0 : it->second;
-  };
   auto pod_allows = [&](const std::string& d) { return pod_domains == nullptr || pod_domains->Has(d); };
   // Calls fn for the domains the node could be in and the pod may use, in name order.
   auto for_candidates = [&](auto fn) {
@@ -290,50 +264,23 @@ Status Topology::Allowed(const Group& g, size_t pod_index, const core::Requireme
     }
   };
   const bool self = g.Selects(pod.ns, pod.labels);
-  switch (g.kind) {
-    case Kind::kSpread: {
-      int min = 0;
-      if (g.key != kHostname) {
-        int eligible = 0;
-        min = INT_MAX;
-        for (const std::string& d : domains_.at(g.key)) {
-          if (!pod_allows(d)) continue;
-          ++eligible;
-          min = std::min(min, count(d));
-        }
-        if (eligible < g.min_domains || eligible == 0) min = 0;
-      }
-      const std::string* best = nullptr;
-      int best_count = INT_MAX;
-      for_candidates([&](const std::string& d) {
-        const int c = count(d) + (self ? 1 : 0);
-        if (c - min <= g.max_skew && c < best_count) {
-          best = &d;
-          best_count = c;
-        }
-      });
-      if (best != nullptr) out.push_back(*best);
-      break;
+  const int spread_min = g.kind == Kind::kSpread ? SpreadMinimum(g, pod_domains) : 0;
+  const std::string* first = nullptr;
+  const std::string* least = nullptr;  // spread: the least-loaded admitted domain
+  for_candidates([&](const std::string& d) {
+    if (first == nullptr) first = &d;
+    if (!Admits(g, d, self, spread_min)) return;
+    if (g.kind != Kind::kSpread) {
+      out.push_back(d);
+    } else if (least == nullptr || Count(g, d) < Count(g, *least)) {
+      least = &d;
     }
-    case Kind::kAffinity: {
-      const std::string* first = nullptr;
-      for_candidates([&](const std::string& d) {
-        if (first == nullptr) first = &d;
-        if (count(d) > 0) out.push_back(d);
-      });
-      if (out.empty() && self && first != nullptr) {
-        bool any_selected = false;
-        for (const auto& [d, c] : g.counts) any_selected = any_selected || (c > 0 && pod_allows(d));
-        if (!any_selected) out.push_back(*first);  // the first pod of a self-affine group
-      }
-      break;
-    }
-    case Kind::kAntiAffinity:
-    case Kind::kInverseAntiAffinity:
-      for_candidates([&](const std::string& d) {
-        if (count(d) == 0) out.push_back(d);
-      });
-      break;
+  });
+  if (least != nullptr) out.push_back(*least);
+  if (g.kind == Kind::kAffinity && out.empty() && self && first != nullptr) {
+    bool any_selected = false;
+    for (const auto& [d, c] : g.counts) any_selected = any_selected || (c > 0 && pod_allows(d));
+    if (!any_selected) out.push_back(*first);  // the first pod of a self-affine group
   }
   static const Status kUnsatisfiable = FailedPreconditionError("unsatisfiable topology");
   if (out.empty()) return explain ? FailedPreconditionError("unsatisfiable " + g.description) : kUnsatisfiable;
@@ -365,14 +312,6 @@ Status Topology::Narrow(size_t pod_index, const core::Requirements& pod_reqs, co
   return OkStatus();
 }
 
-Status Topology::AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
-                                 core::Requirements& node_reqs, const Relaxation& relax) const {
-  std::vector<core::Requirement> narrowings;
-  GF_RETURN_IF_ERROR(Narrow(pod_index, pod_reqs, node_reqs, narrowings, true, relax));
-  for (const core::Requirement& r : narrowings) node_reqs.Add(r);
-  return OkStatus();
-}
-
 void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
   for (size_t gi : counted_in_[pod_index]) {
     Group& g = groups_[gi];
@@ -382,7 +321,6 @@ void Topology::Record(size_t pod_index, const core::Requirements& node_reqs) {
       // Anti-affinity must block every domain the pod may still land in (Karpenter's rule).
       for (const std::string& d : r->values()) {
         if (++g.counts[d] == 1 && g.key == kHostname && claim_hostnames_.count(d) != 0) {
-          ++g.blocked_claims;
           g.unblocked_claims.erase(d);
         }
       }

@@ -6,10 +6,11 @@
 // plus an inverse group per anti-affinity term (counting the pods that *own* the term, so a pod
 // they select stays out of their domains: anti-affinity is symmetric). Domains are registered
 // up front: each key's values over the NodePools' instance types and the existing nodes, so a
-// zone no node runs in yet still counts as an empty domain; new NodeClaims register their own
-// hostname. Existing nodes' pods are counted at construction.
+// zone no node runs in yet still counts as an empty domain (a claim's hostname is always pinned,
+// so hostnames need no list: a missing count reads as zero). Existing nodes' pods are counted at
+// construction.
 //
-// When a pod is tried on a node or claim, AddRequirements narrows the node's requirement on each
+// When a pod is tried on a node or claim, Narrow narrows the node's requirement on each
 // relevant key to the domains the pod may use there:
 //   spread      the least-loaded allowed domain whose count (plus the pod, if it selects itself)
 //               stays within maxSkew of the minimum over the pod's eligible domains (zero for
@@ -51,37 +52,26 @@ class Topology {
   // `pool_requirements[p]`: NodePool p's template requirements (for the domain universe).
   Topology(const Input& in, const std::vector<core::Requirements>& pool_requirements);
 
-  void RegisterDomain(const std::string& key, const std::string& domain);
   // A new NodeClaim's placeholder hostname (a domain of kubernetes.io/hostname), once the claim
   // exists (after its first pod was added and recorded).
   void RegisterClaimHostname(const std::string& hostname);
-  // True when a hostname anti-affinity (own or inverse) already blocks each of the `claims`
-  // NodeClaims of this solve: the pod needs a new one, so scanning them is pointless. This is
-  // what keeps hostname anti-affinity pods from costing O(claims) each.
-  bool BlocksEveryClaim(size_t pod_index, size_t claims, const Relaxation& relax = {}) const;
   // For a pod under a hostname anti-affinity (own or inverse): the hostnames of the claims not
   // yet blocked by it (the smallest such set); nullptr when no such constraint applies. Only
-  // these claims can take the pod.
+  // these claims can take the pod: this keeps such pods from costing O(claims) each.
   const std::unordered_set<std::string>* UnblockedClaimHostnames(size_t pod_index, const Relaxation& relax = {}) const;
   // The domains of `key` a node pinned there could take the pod in, or nullopt when the pod's
   // topology does not restrict `key`. A superset filter: the solver skips claims pinned
-  // elsewhere without trying them (AddRequirements still decides).
+  // elsewhere without trying them (Narrow still decides).
   std::optional<std::vector<std::string>> AdmissibleDomains(size_t pod_index, const std::string& key,
                                                             const core::Requirements& pod_reqs,
                                                             const Relaxation& relax = {}) const;
-  // Narrows `node_reqs` (a node's or claim's requirements, already intersected with the pod's)
-  // for the pod's topology. FailedPrecondition naming the constraint when no domain is left.
-  // `relax` (the pod's relaxation) leaves dropped preferences out; the default applies all.
-  Status AddRequirements(size_t pod_index, const core::Requirements& pod_reqs,
-                         core::Requirements& node_reqs, const Relaxation& relax = {}) const;
-  // The same without changing anything: appends to `narrowings` one In requirement per key
-  // whose allowed domains would actually narrow `node_reqs` (intersected with `pod_reqs`).
+  // Appends to `narrowings` one In requirement per key whose allowed domains would actually
+  // narrow `node_reqs` (intersected with `pod_reqs`). FailedPrecondition naming the constraint
+  // when no domain is left. `relax` (the pod's relaxation) leaves dropped preferences out.
   // Without `explain` a failure carries no message (cheaper when the caller only needs yes/no).
   Status Narrow(size_t pod_index, const core::Requirements& pod_reqs, const core::Requirements& node_reqs,
                 std::vector<core::Requirement>& narrowings, bool explain = true, const Relaxation& relax = {}) const;
   void Record(size_t pod_index, const core::Requirements& node_reqs);
-  // True when the pod has no topology constraints and no inverse anti-affinity selects it.
-  bool Unconstrained(size_t pod_index) const { return constrained_by_[pod_index].empty(); }
   // True when no topology group constrains or counts the pod: moving it between nodes cannot
   // change anyone's topology.
   bool Uninvolved(size_t pod_index) const {
@@ -99,7 +89,6 @@ class Topology {
     int32_t max_skew = 1;
     int32_t min_domains = 1;
     std::unordered_map<std::string, int> counts;  // every registered domain, zero included
-    size_t blocked_claims = 0;                    // claim hostnames with a count (hostname key)
     std::unordered_set<std::string> unblocked_claims;  // hostname anti-affinity: claims at zero
     std::string description;                      // for errors
 
@@ -109,6 +98,13 @@ class Topology {
   size_t GroupFor(Kind kind, const std::string& pod_ns, const std::string& key, const core::LabelSelector& selector,
                   const std::vector<std::string>& namespaces, bool all_namespaces, int32_t max_skew, int32_t min_domains);
   // The domains of `key` allowed for the pod by group `g`, given the node's requirement on it.
+  static int Count(const Group& g, const std::string& domain);
+  // Spread: the minimum count over the pod's eligible domains (0 for hostname, or below
+  // minDomains). Other kinds: unused.
+  int SpreadMinimum(const Group& g, const core::Requirement* pod_domains) const;
+  // Whether a node in `domain` may take the pod under `g`: spread within maxSkew of
+  // `spread_min`, affinity where a selected pod is, anti-affinity where none is.
+  static bool Admits(const Group& g, const std::string& domain, bool self, int spread_min);
   // nullptr requirements mean unconstrained.
   Status Allowed(const Group& g, size_t pod_index, const core::Requirement* pod_domains,
                  const core::Requirement* node_domains, std::vector<std::string>& out, bool explain) const;

@@ -32,10 +32,7 @@ const Shape kP4d{"p4d.24xlarge", 96, 1179648, 737, 8, 40960, 21.957642};
 
 InstanceType Make(const Shape& s) {
   Ec2Shape shape{.vcpu = s.vcpu, .memory_mib = s.memory_mib, .max_pods = s.max_pods, .extended = {{"nvidia.com/gpu", s.gpus}}};
-  InstanceType t{.name = s.name};
-  t.capacity = AwsCapacity(shape);
-  t.overhead = AwsOverhead(shape, t.capacity);
-  t.Finalize();
+  InstanceType t = AwsInstanceType(s.name, shape);
   for (const char* zone : {"us-east-1a", "us-east-1b"}) t.offerings.push_back({.zone = zone, .price = s.price});
   t.requirements.Add(core::Requirement::In(core::labels::kInstanceType, {s.name}));
   t.requirements.Add(core::Requirement::In(core::labels::kZone, {"us-east-1a", "us-east-1b"}));

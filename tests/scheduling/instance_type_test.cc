@@ -22,10 +22,7 @@ TEST(AwsAllocatableTest, MatchesKarpentersTableForEveryInstanceType) {
       if (name == "cpu" || name == "memory" || name == "ephemeral-storage" || name == "pods") continue;
       shape.extended.emplace_back(name, core::Quantity::Parse(value.get<std::string>())->Value());
     }
-    InstanceType type;
-    type.capacity = AwsCapacity(shape);
-    type.overhead = AwsOverhead(shape, type.capacity);
-    type.Finalize();
+    const InstanceType type = AwsInstanceType(it.at("name"), shape);
     for (const auto& [name, value] : want.items()) {
       const core::Quantity expected = *core::Quantity::Parse(value.get<std::string>());
       EXPECT_EQ(type.allocatable.Get(name), expected)
@@ -40,10 +37,7 @@ TEST(AwsAllocatableTest, G5TwoXlargeWorkedExample) {
   // 8 vCPU: 60 + 10 + 2*5 + 4*2.5 = 90m reserved. 32768Mi - ceil(7.5%) = 30310Mi; minus
   // 11*58+255 = 893Mi kube-reserved and 100Mi eviction = 29317Mi. 20Gi - 1Gi - 2Gi = 17Gi.
   Ec2Shape shape{.vcpu = 8, .memory_mib = 32768, .max_pods = 58, .extended = {{"nvidia.com/gpu", 1}}};
-  InstanceType t{.name = "g5.2xlarge"};
-  t.capacity = AwsCapacity(shape);
-  t.overhead = AwsOverhead(shape, t.capacity);
-  t.Finalize();
+  const InstanceType t = AwsInstanceType("g5.2xlarge", shape);
   EXPECT_EQ(t.allocatable.Get("cpu").String(), "7910m");
   EXPECT_EQ(t.allocatable.Get("memory").String(), "29317Mi");
   EXPECT_EQ(t.allocatable.Get("ephemeral-storage").String(), "17Gi");

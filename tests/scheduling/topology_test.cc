@@ -291,23 +291,33 @@ TEST(PreferencesTest, ScheduleAnywaySpreadIsEnforcedUntilItCannotBe) {
   for (size_t i = 0; i < in.pods.size(); ++i) ++per_zone[ZoneOf(in, r, i)];
   EXPECT_EQ(per_zone, (std::map<std::string, int>{{"test-zone-1", 2}, {"test-zone-2", 2}, {"test-zone-3", 2}}));
 
-  // Pinned to one zone by a required term, the preference gives way instead of blocking.
-  for (Pod& p : in.pods) p.requirements.Add(core::Requirement::In(kZone, {"test-zone-1"}));
-  in.pods[0].requirements = {};
-  in.pods[0].requirements.Add(core::Requirement::In(kZone, {"test-zone-2"}));
-  r = Solve(in);
-  for (const Placement& p : r.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim) << p.error;
+  // minDomains 3 while the pods may only use test-zone-1: the minimum counts as zero, so a
+  // second pod there breaks the skew. ScheduleAnyway gives way; DoNotSchedule does not.
+  for (Pod& p : in.pods) {
+    p.requirements.Add(core::Requirement::In(kZone, {"test-zone-1"}));
+    p.topology_spread[0].min_domains = 3;
+  }
+  EXPECT_EQ(Placed(Solve(in)), 6);
+  for (Pod& p : in.pods) p.topology_spread[0].schedule_anyway = false;
+  EXPECT_EQ(PlacedOthersFailingWith(Solve(in), "unsatisfiable topology spread"), 1);
 }
 
 TEST(PreferencesTest, PreferredAntiAffinityGivesWayWhenZonesRunOut) {
+  // Upstream's preference pods: anti-affinity on zone (weight 10) cannot hold for 4 pods and 3
+  // zones, so it is dropped first; the one on hostname (weight 1) holds: a node each.
   Input in = Cluster();
   for (int i = 0; i < 4; ++i) {
     Pod p = Labelled("z-" + std::to_string(i), {{"app", "z"}});
-    p.preferred_anti_affinity = {{.weight = 10, .term = {.topology_key = std::string(kZone), .selector = Select("app=z")}}};
+    p.preferred_anti_affinity = {{.weight = 10, .term = {.topology_key = std::string(kZone), .selector = Select("app=z")}},
+                                 {.weight = 1, .term = {.topology_key = std::string(kHost), .selector = Select("app=z")}}};
     in.pods.push_back(p);
   }
   Result r = Solve(in);
-  for (const Placement& p : r.placements) EXPECT_EQ(p.kind, Kind::kNewNodeClaim) << p.error;
+  EXPECT_EQ(Placed(r), 4);
+  EXPECT_EQ(r.new_claims.size(), 4u) << "the hostname preference still holds";
+  Options ignore;
+  ignore.ignore_preferences = true;
+  EXPECT_EQ(Solve(in, ignore).new_claims.size(), 1u) << "ignored: the four 1-cpu pods share a node";
 }
 
 TEST(PreferencesTest, PreferredAffinityFollowsARunningPod) {
