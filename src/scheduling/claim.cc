@@ -377,15 +377,10 @@ Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements
       }
     }
   }
-  std::vector<std::string> taken;  // newly taken in this attempt, to give back on refusal
+  // Nothing is taken when the strict refusal below applies (no reservation could be held), so
+  // a refusal has nothing to give back.
   bool any = false;
-  for (const std::string& id : wanted) {
-    const bool had = ctx.reservations.Holds(hostname_, id);
-    if (ctx.reservations.Reserve(hostname_, id)) {
-      any = true;
-      if (!had) taken.push_back(id);
-    }
-  }
+  for (const std::string& id : wanted) any = ctx.reservations.Reserve(hostname_, id) || any;
   if (ctx.options.strict_reservations && !wanted.empty() && !any) {
     static const Status kExhausted = ResourceExhaustedError("reserved");
     if (!explain) return kExhausted;
@@ -398,7 +393,6 @@ Status Claim::ReserveOfferings(const SolveContext& ctx, const core::Requirements
   for (const std::string& id : ctx.reservations.Held(hostname_)) {
     if (wanted.count(id) == 0) ctx.reservations.Release(hostname_, id);
   }
-  (void)taken;
   return OkStatus();
 }
 
