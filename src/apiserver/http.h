@@ -13,6 +13,7 @@ namespace gpufleet::apiserver {
 struct HttpRequest {
   std::string method;   // "GET", "POST", ...
   std::string path;     // decoded path without the query, e.g. "/api/v1/namespaces/default/pods"
+  std::string target;   // the request target exactly as sent (path and query, still encoded)
   std::map<std::string, std::string, std::less<>> query;  // decoded; repeated keys: last wins
   std::map<std::string, std::string, std::less<>> headers;  // lower-case names
   std::string body;

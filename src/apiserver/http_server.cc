@@ -85,24 +85,30 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Ha
   impl.handler = std::move(handler);
   impl.authenticate = std::move(authenticate);
   boost::system::error_code ec;
-  impl.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  impl.tls.use_certificate_chain(net::buffer(options.cert_pem), ec);
-  if (ec) return InvalidArgumentError("serving certificate: " + ec.message());
-  impl.tls.use_private_key(net::buffer(options.key_pem), ssl::context::pem, ec);
-  if (ec) return InvalidArgumentError("serving key: " + ec.message());
-  if (!options.client_ca_pem.empty()) {
-    impl.tls.add_certificate_authority(net::buffer(options.client_ca_pem), ec);
-    if (ec) return InvalidArgumentError("client CA: " + ec.message());
-    // Ask for a client certificate but accept connections without one (bearer tokens).
-    impl.tls.set_verify_mode(ssl::verify_peer);
-    // With client certificates requested, OpenSSL refuses to resume a TLS session (sending an
-    // "internal error" alert) unless the context has a session id context; clients that resume
-    // sessions on a new connection (libcurl does) then failed intermittently.
-    static constexpr unsigned char kSessionContext[] = "gpufleet-apiserver";
-    SSL_CTX_set_session_id_context(impl.tls.native_handle(), kSessionContext, sizeof(kSessionContext) - 1);
-  }
   GF_ASSIGN_OR_RETURN(auto addr, ParseListen(options.listen));
+  if (options.plain_http && !addr.first.is_loopback()) {
+    return InvalidArgumentError("--listen \"" + options.listen +
+                                "\": plain HTTP is only served on a loopback address");
+  }
+  if (!options.plain_http) {
+    impl.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    impl.tls.use_certificate_chain(net::buffer(options.cert_pem), ec);
+    if (ec) return InvalidArgumentError("serving certificate: " + ec.message());
+    impl.tls.use_private_key(net::buffer(options.key_pem), ssl::context::pem, ec);
+    if (ec) return InvalidArgumentError("serving key: " + ec.message());
+    if (!options.client_ca_pem.empty()) {
+      impl.tls.add_certificate_authority(net::buffer(options.client_ca_pem), ec);
+      if (ec) return InvalidArgumentError("client CA: " + ec.message());
+      // Ask for a client certificate but accept connections without one (bearer tokens).
+      impl.tls.set_verify_mode(ssl::verify_peer);
+      // With client certificates requested, OpenSSL refuses to resume a TLS session (sending an
+      // "internal error" alert) unless the context has a session id context; clients that resume
+      // sessions on a new connection (libcurl does) then failed intermittently.
+      static constexpr unsigned char kSessionContext[] = "gpufleet-apiserver";
+      SSL_CTX_set_session_id_context(impl.tls.native_handle(), kSessionContext, sizeof(kSessionContext) - 1);
+    }
+  }
   tcp::endpoint endpoint(addr.first, addr.second);
   impl.acceptor = std::make_unique<tcp::acceptor>(impl.io);
   impl.acceptor->open(endpoint.protocol(), ec);
@@ -173,13 +179,24 @@ void HttpServer::Serve(int fd) {
   // The socket gets its own descriptor; `fd` stays registered for Stop() to shut down.
   socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), ::dup(fd), ec);
   if (ec) return;
+  if (impl_->options.plain_http) {
+    ServeRequests(socket, fd, nullptr);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    return;
+  }
   beast::ssl_stream<tcp::socket&> stream(socket, impl_->tls);
   stream.handshake(ssl::stream_base::server, ec);
   if (ec) {
     kLog.Debug("TLS handshake failed", {{"error", ec.message()}});
     return;
   }
-  X509* peer = SSL_get0_peer_certificate(stream.native_handle());
+  ServeRequests(stream, fd, SSL_get0_peer_certificate(stream.native_handle()));
+  stream.shutdown(ec);
+}
+
+template <typename Stream>
+void HttpServer::ServeRequests(Stream& stream, int fd, X509* peer) {
+  boost::system::error_code ec;
   beast::flat_buffer buffer;
   while (!stopping_) {
     http::request_parser<http::string_body> parser;
@@ -203,6 +220,7 @@ void HttpServer::Serve(int fd) {
     HttpRequest request;
     request.method = std::string(req.method_string());
     std::string_view target(req.target().data(), req.target().size());
+    request.target = std::string(target);
     size_t q = target.find('?');
     auto path = UrlDecode(target.substr(0, q), false);
     request.path = path ? *path : std::string(target.substr(0, q));
@@ -262,7 +280,6 @@ void HttpServer::Serve(int fd) {
     http::write(stream, res, ec);
     if (ec || !keep_alive) break;
   }
-  stream.shutdown(ec);
 }
 
 }  // namespace gpufleet::apiserver

@@ -28,6 +28,10 @@ class HttpServer {
  public:
   struct Options {
     std::string listen = "127.0.0.1:6443";  // host:port; port 0 picks a free port
+    // Plain HTTP instead of TLS, for loopback-only endpoints whose clients sign every request
+    // themselves (the EC2 emulator: the aws CLI's --endpoint-url http://...). Refused unless
+    // `listen` is a loopback address.
+    bool plain_http = false;
     std::string cert_pem;                   // serving certificate chain
     std::string key_pem;
     std::string client_ca_pem;              // CA for client certificates; empty: none accepted
@@ -51,6 +55,8 @@ class HttpServer {
   HttpServer() = default;
   void AcceptLoop();
   void Serve(int fd);
+  template <typename Stream>
+  void ServeRequests(Stream& stream, int fd, X509* peer);
 
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;

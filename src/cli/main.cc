@@ -7,6 +7,7 @@
 
 #include "apiserver/commands.h"
 #include "cli/version_command.h"
+#include "cloud/ec2emu/commands.h"
 #include "core/commands.h"
 #include "core/log.h"
 #include "kube/commands.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   gpufleet::core::AddCommands(app);
   gpufleet::apiserver::AddCommands(app);
   gpufleet::kube::AddCommands(app);
+  gpufleet::cloud::ec2emu::AddCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,463 @@
+#include "cloud/aws/provider.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "cloud/aws/instance_types.h"
+#include "cloud/aws/user_data.h"
+#include "core/log.h"
+#include "core/quantity.h"
+#include "core/time_format.h"
+#include "scheduling/claim.h"
+
+namespace gpufleet::cloud::aws {
+
+namespace {
+
+const core::log::Logger kLog("aws.provider");
+
+std::string Base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
+  out.resize(size_t(n));
+  return out;
+}
+
+std::string Hex16(size_t h) {
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%016zx", h);
+  return buf;
+}
+
+std::string CapacityTypeOf(const Ec2Instance& i) {
+  if (i.lifecycle == "spot") return "spot";
+  if (!i.capacity_reservation_id.empty()) return "reserved";
+  return "on-demand";
+}
+
+}  // namespace
+
+Result<std::map<std::string, double>> LoadOnDemandPrices(const std::string& data_file, const std::string& region) {
+  std::ifstream in(data_file);
+  if (!in) return NotFoundError("instance-type data \"" + data_file + "\": cannot open");
+  auto data = nlohmann::json::parse(in, nullptr, false);
+  if (!data.is_object() || !data.contains("instanceTypes") || !data["instanceTypes"].is_array()) {
+    return InvalidArgumentError("instance-type data \"" + data_file + "\": not the expected JSON (an object with instanceTypes)");
+  }
+  std::map<std::string, double> prices;
+  for (const auto& t : data["instanceTypes"]) {
+    if (!t.is_object() || !t.contains("onDemandPriceUSD") || !t["onDemandPriceUSD"].is_object()) continue;
+    const auto& p = t["onDemandPriceUSD"];
+    if (p.contains(region) && p[region].is_number()) {
+      prices[t.value("name", "")] = p[region].get<double>();
+    } else if (p.contains("us-east-1") && p["us-east-1"].is_number()) {
+      prices[t.value("name", "")] = p["us-east-1"].get<double>();
+    }
+  }
+  return prices;
+}
+
+Result<std::string> InstanceIdFromProviderId(std::string_view provider_id) {
+  // aws:///<zone>/<instance id>
+  if (provider_id.rfind("aws:///", 0) != 0) {
+    return InvalidArgumentError("provider id \"" + std::string(provider_id) + "\" is not aws:///ZONE/INSTANCE-ID");
+  }
+  const size_t slash = provider_id.rfind('/');
+  std::string id(provider_id.substr(slash + 1));
+  if (id.rfind("i-", 0) != 0) {
+    return InvalidArgumentError("provider id \"" + std::string(provider_id) + "\" does not end in an instance id");
+  }
+  return id;
+}
+
+AwsCloudProvider::AwsCloudProvider(ApiClient& ec2, ApiClient& ssm, AwsProviderOptions options)
+    : ec2_(ec2), ssm_(ssm), options_(std::move(options)),
+      clock_(options_.clock ? *options_.clock : core::RealClock()),
+      unavailable_(clock_, options_.unavailable_ttl) {}
+
+Result<std::shared_ptr<const AwsCloudProvider::Catalog>> AwsCloudProvider::LoadCatalog() {
+  {
+    std::lock_guard lock(mu_);
+    if (catalog_ && clock_.Now() - catalog_->fetched < options_.catalog_ttl) return catalog_;
+  }
+  auto catalog = std::make_shared<Catalog>();
+  catalog->fetched = clock_.Now();
+  GF_ASSIGN_OR_RETURN(catalog->types, DescribeInstanceTypes(ec2_));
+  GF_ASSIGN_OR_RETURN(catalog->zones, DescribeZoneOfferings(ec2_));
+  GF_ASSIGN_OR_RETURN(catalog->spot, DescribeSpotPrices(ec2_, clock_.Now()));
+  std::lock_guard lock(mu_);
+  catalog_ = catalog;
+  return std::shared_ptr<const Catalog>(catalog);
+}
+
+Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::BuildInstanceTypes(const Catalog& catalog,
+                                                                                  const Resolved& resolved) {
+  std::set<std::string> subnet_zones;
+  for (const auto& s : resolved.subnets) subnet_zones.insert(s.zone);
+  std::vector<scheduling::InstanceType> out;
+  std::map<std::string, scheduling::InstanceType> by_name;
+  for (const auto& ec2_type : catalog.types) {
+    auto offered = catalog.zones.find(ec2_type.name);
+    if (offered == catalog.zones.end()) continue;
+    std::vector<std::string> zones;
+    for (const auto& z : offered->second) {
+      if (subnet_zones.contains(z)) zones.push_back(z);
+    }
+    if (zones.empty()) continue;
+    scheduling::InstanceType type = ToSchedulingType(ec2_type);
+    if (AmiFor(resolved, type).empty() && !resolved.status.amis.empty()) continue;  // no AMI can boot it
+    const auto price = options_.on_demand_prices.find(ec2_type.name);
+    const bool spot_ok = std::find(ec2_type.usage_classes.begin(), ec2_type.usage_classes.end(), "spot") != ec2_type.usage_classes.end();
+    std::set<std::string> capacity_types;
+    for (const auto& zone : zones) {
+      if (price != options_.on_demand_prices.end()) {
+        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kOnDemand, .price = price->second,
+                                  .available = !unavailable_.IsUnavailable(ec2_type.name, zone, "on-demand")});
+        capacity_types.insert("on-demand");
+      }
+      if (auto spot = catalog.spot.find({ec2_type.name, zone}); spot_ok && spot != catalog.spot.end()) {
+        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kSpot, .price = spot->second,
+                                  .available = !unavailable_.IsUnavailable(ec2_type.name, zone, "spot")});
+        capacity_types.insert("spot");
+      }
+    }
+    for (const auto& cr : resolved.reservations) {
+      if (cr.instance_type != ec2_type.name || !subnet_zones.contains(cr.zone)) continue;
+      const double od = price != options_.on_demand_prices.end() ? price->second : 0;
+      type.offerings.push_back({.zone = cr.zone, .capacity_type = scheduling::CapacityType::kReserved,
+                                .price = od / 1e7,
+                                .available = cr.available > 0 && !unavailable_.IsReservationExhausted(cr.id) &&
+                                             !unavailable_.IsUnavailable(ec2_type.name, cr.zone, "reserved"),
+                                .reservation_id = cr.id, .reservation_capacity = int(cr.available),
+                                .capacity_block = cr.reservation_type == "capacity-block"});
+      capacity_types.insert("reserved");
+    }
+    if (type.offerings.empty()) continue;
+    type.requirements.Add(core::Requirement::In(core::labels::kZone, zones));
+    type.requirements.Add(core::Requirement::In(scheduling::keys::kCapacityType,
+                                                std::vector<std::string>(capacity_types.begin(), capacity_types.end())));
+    by_name[type.name] = type;
+    out.push_back(std::move(type));
+  }
+  std::lock_guard lock(mu_);
+  for (auto& [name, t] : by_name) types_by_name_[name] = std::move(t);
+  return out;
+}
+
+Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes(const NodeClassRef& node_class) {
+  GF_ASSIGN_OR_RETURN(auto resolved, ResolveRef(node_class));
+  GF_ASSIGN_OR_RETURN(auto catalog, LoadCatalog());
+  return BuildInstanceTypes(*catalog, resolved);
+}
+
+std::string AwsCloudProvider::AmiFor(const Resolved& resolved, const scheduling::InstanceType& type) const {
+  for (const auto& ami : resolved.status.amis) {
+    if (ami.deprecated) continue;
+    auto reqs = core::Requirements::FromNodeSelectorRequirements(ami.requirements);
+    if (reqs.ok() && type.requirements.IsCompatible(*reqs)) return ami.id;
+  }
+  return "";
+}
+
+Result<std::string> AwsCloudProvider::EnsureLaunchTemplate(const Resolved& resolved, const NodeClaim& claim,
+                                                           const std::string& image_id, const std::string& capacity_type,
+                                                           const std::string& reservation_id) {
+  const auto& spec = resolved.node_class.spec;
+  NodeadmInput input{.cluster_name = options_.cluster.name, .api_server_endpoint = options_.cluster.endpoint,
+                     .certificate_authority = options_.cluster.certificate_authority,
+                     .service_cidr = options_.cluster.service_cidr, .cluster_dns = options_.cluster.cluster_dns,
+                     .labels = claim.labels, .custom = spec.user_data.value_or("")};
+  if (spec.kubelet && spec.kubelet->max_pods) input.max_pods = *spec.kubelet->max_pods;
+  input.labels[core::InternedString(scheduling::keys::kNodePool)] = core::InternedString(claim.nodepool);
+  input.labels[core::InternedString(labels::kNodeClass)] = core::InternedString(claim.node_class.name);
+  input.labels[core::InternedString(scheduling::keys::kCapacityType)] = core::InternedString(capacity_type);
+  input.taints = claim.taints;
+  input.taints.insert(input.taints.end(), claim.startup_taints.begin(), claim.startup_taints.end());
+  input.taints.push_back({.key = "karpenter.sh/unregistered", .effect = core::TaintEffect::kNoExecute});
+  GF_ASSIGN_OR_RETURN(std::string user_data, Al2023UserData(input));
+
+  QueryParams data;
+  data.Add("ImageId", image_id).Add("UserData", Base64(user_data));
+  std::vector<std::string> groups;
+  for (const auto& g : resolved.status.security_groups) groups.push_back(g.id);
+  data.AddList("SecurityGroupId", groups);
+  if (!resolved.status.instance_profile.empty()) data.Add("IamInstanceProfile.Name", resolved.status.instance_profile);
+  const auto& md = spec.metadata_options;
+  data.Add("MetadataOptions.HttpEndpoint", md && md->http_endpoint ? *md->http_endpoint : "enabled")
+      .Add("MetadataOptions.HttpTokens", md && md->http_tokens ? *md->http_tokens : "required")
+      .Add("MetadataOptions.HttpPutResponseHopLimit",
+           std::to_string(md && md->http_put_response_hop_limit ? *md->http_put_response_hop_limit : 1));
+  int n = 0;
+  for (const auto& bdm : spec.block_device_mappings) {
+    const std::string prefix = "BlockDeviceMapping." + std::to_string(++n);
+    data.Add(prefix + ".DeviceName", bdm.device_name.value_or("/dev/xvda"));
+    if (!bdm.ebs) continue;
+    if (bdm.ebs->volume_size) {
+      auto q = core::Quantity::Parse(*bdm.ebs->volume_size);
+      if (!q.ok()) {
+        return InvalidArgumentError("EC2NodeClass " + claim.node_class.name + ": blockDeviceMappings volumeSize \"" +
+                                    *bdm.ebs->volume_size + "\" is not a quantity");
+      }
+      data.Add(prefix + ".Ebs.VolumeSize", std::to_string((q->Value() + (int64_t{1} << 30) - 1) >> 30));
+    }
+    if (bdm.ebs->volume_type) data.Add(prefix + ".Ebs.VolumeType", *bdm.ebs->volume_type);
+    if (bdm.ebs->encrypted) data.Add(prefix + ".Ebs.Encrypted", *bdm.ebs->encrypted ? "true" : "false");
+    if (bdm.ebs->delete_on_termination) {
+      data.Add(prefix + ".Ebs.DeleteOnTermination", *bdm.ebs->delete_on_termination ? "true" : "false");
+    }
+    if (bdm.ebs->iops) data.Add(prefix + ".Ebs.Iops", std::to_string(*bdm.ebs->iops));
+    if (bdm.ebs->throughput) data.Add(prefix + ".Ebs.Throughput", std::to_string(*bdm.ebs->throughput));
+  }
+  if (!reservation_id.empty()) {
+    if (capacity_type == "capacity-block") data.Add("InstanceMarketOptions.MarketType", "capacity-block");
+    data.Add("CapacityReservationSpecification.CapacityReservationPreference", "capacity-reservations-only")
+        .Add("CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId", reservation_id);
+  } else {
+    // Karpenter's choice: on-demand and spot launches never consume open reservations.
+    data.Add("CapacityReservationSpecification.CapacityReservationPreference", "none");
+  }
+  std::string identity;
+  for (const auto& [k, v] : data.items()) identity += k + "=" + v + "\n";
+  const std::string name = "karpenter.k8s.aws/" + Hex16(std::hash<std::string>{}(identity));
+  {
+    std::lock_guard lock(mu_);
+    if (launch_templates_.contains(name)) return name;
+  }
+  GF_ASSIGN_OR_RETURN(bool exists, LaunchTemplateExists(ec2_, name));
+  if (!exists) {
+    Tags tags = {{"karpenter.k8s.aws/cluster", options_.cluster.name},
+                 {"karpenter.k8s.aws/ec2nodeclass", claim.node_class.name}};
+    Status created = CreateLaunchTemplate(ec2_, name, data, tags);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+    kLog.Info("created launch template", {{"name", name}, {"image", image_id}, {"capacityType", capacity_type}});
+  }
+  std::lock_guard lock(mu_);
+  launch_templates_.insert(name);
+  return name;
+}
+
+Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
+  if (claim.uid.empty()) return InvalidArgumentError("NodeClaim " + claim.name + " has no UID (the launch's idempotency token)");
+  GF_ASSIGN_OR_RETURN(auto resolved, ResolveRef(claim.node_class));
+  const std::string where = "EC2NodeClass " + claim.node_class.name;
+  if (resolved.subnets.empty()) return FailedPreconditionError(where + ": no subnet matches subnetSelectorTerms");
+  if (resolved.status.security_groups.empty()) {
+    return FailedPreconditionError(where + ": no security group matches securityGroupSelectorTerms");
+  }
+  if (resolved.status.amis.empty()) return FailedPreconditionError(where + ": no AMI matches amiSelectorTerms");
+  GF_ASSIGN_OR_RETURN(auto catalog, LoadCatalog());
+  GF_ASSIGN_OR_RETURN(auto types, BuildInstanceTypes(*catalog, resolved));
+
+  // Capacity type: reserved > spot > on-demand, the first the claim allows with an offering.
+  const core::Requirement allowed = claim.requirements.Get(scheduling::keys::kCapacityType);
+  std::string capacity_type;
+  std::vector<std::pair<const scheduling::Offering*, const scheduling::InstanceType*>> choices;
+  for (const char* ct : {"reserved", "spot", "on-demand"}) {
+    if (!allowed.Has(ct)) continue;
+    core::Requirements reqs = claim.requirements;
+    reqs.Add(core::Requirement::In(scheduling::keys::kCapacityType, {ct}));
+    for (const auto& t : types) {
+      if (!t.requirements.DoesIntersect(reqs)) continue;
+      if (const scheduling::Offering* o = scheduling::CheapestOffering(t, reqs)) choices.emplace_back(o, &t);
+    }
+    if (!choices.empty()) {
+      capacity_type = ct;
+      break;
+    }
+  }
+  if (choices.empty()) {
+    return ResourceExhaustedError("NodeClaim " + claim.name + ": no instance type has an available offering for " +
+                                  claim.requirements.ToString());
+  }
+  std::stable_sort(choices.begin(), choices.end(), [](const auto& a, const auto& b) { return a.first->price < b.first->price; });
+  if (choices.size() > options_.max_instance_types) choices.resize(options_.max_instance_types);
+
+  Tags tags = {{"karpenter.sh/nodeclaim", claim.name},
+               {"karpenter.sh/nodepool", claim.nodepool},
+               {"karpenter.k8s.aws/ec2nodeclass", claim.node_class.name},
+               {"kubernetes.io/cluster/" + options_.cluster.name, "owned"},
+               {"eks:eks-cluster-name", options_.cluster.name}};
+  for (const auto& [k, v] : resolved.node_class.spec.tags) tags[k.str()] = v.str();
+  for (const auto& [k, v] : claim.tags) tags[k] = v;
+
+  // The subnet with the most free addresses in each zone.
+  std::map<std::string, const Ec2Subnet*> subnet_for_zone;
+  for (const auto& s : resolved.subnets) {
+    auto& best = subnet_for_zone[s.zone];
+    if (best == nullptr || s.available_ips > best->available_ips) best = &s;
+  }
+
+  std::vector<std::string> failures;
+  auto launch = [&](FleetRequest request, const std::string& pool_capacity) -> Result<std::optional<Machine>> {
+    GF_ASSIGN_OR_RETURN(FleetResult result, CreateFleet(ec2_, request));
+    for (const auto& e : result.errors) {
+      failures.push_back(e.instance_type + "/" + e.zone + "/" + pool_capacity + ": " + e.code);
+      if (e.code == "ReservationCapacityExceeded") {
+        for (const auto& cr : resolved.reservations) {
+          if (cr.instance_type == e.instance_type && cr.zone == e.zone) unavailable_.MarkReservationExhausted(cr.id);
+        }
+      } else if (IsCapacityError(e.code)) {
+        unavailable_.MarkUnavailable(e.instance_type, e.zone, pool_capacity);
+      }
+    }
+    if (result.instance_ids.empty()) {
+      for (const auto& e : result.errors) {
+        if (!IsCapacityError(e.code)) {
+          return ToStatus("EC2", "CreateFleet", AwsError{.http_status = 400, .code = e.code, .message = e.message});
+        }
+      }
+      return std::optional<Machine>();
+    }
+    GF_ASSIGN_OR_RETURN(auto described, DescribeInstances(ec2_, {result.instance_ids[0]}, {}));
+    if (described.empty()) return InternalError("EC2 launched " + result.instance_ids[0] + " but does not describe it");
+    Machine m = ToMachine(described[0]);
+    kLog.Info("launched instance", {{"nodeclaim", claim.name}, {"instance", m.instance_id}, {"type", m.instance_type},
+                                    {"zone", m.zone}, {"capacityType", m.capacity_type}});
+    return std::optional<Machine>(std::move(m));
+  };
+
+  if (capacity_type == "reserved") {
+    // One launch template and fleet per reservation, cheapest first (Karpenter's layout).
+    int attempt = 0;
+    for (const auto& [offering, type] : choices) {
+      auto subnet = subnet_for_zone.find(offering->zone);
+      if (subnet == subnet_for_zone.end()) continue;
+      const std::string pool = offering->capacity_block ? "capacity-block" : "reserved";
+      GF_ASSIGN_OR_RETURN(std::string lt, EnsureLaunchTemplate(resolved, claim, AmiFor(resolved, *type), pool,
+                                                               offering->reservation_id));
+      FleetRequest request{.client_token = attempt == 0 ? claim.uid : claim.uid + "-" + std::to_string(attempt),
+                           .capacity_type = offering->capacity_block ? "capacity-block" : "on-demand",
+                           .launch_template_name = lt,
+                           .overrides = {{.instance_type = type->name, .subnet_id = subnet->second->id, .zone = offering->zone}},
+                           .tags = tags};
+      ++attempt;
+      GF_ASSIGN_OR_RETURN(auto machine, launch(request, "reserved"));
+      if (machine) return *machine;
+    }
+  } else {
+    // One template for the AMI of the cheapest type; overrides for every type that AMI boots,
+    // in each zone the claim and the offerings allow.
+    const std::string image = AmiFor(resolved, *choices.front().second);
+    GF_ASSIGN_OR_RETURN(std::string lt, EnsureLaunchTemplate(resolved, claim, image, capacity_type, ""));
+    core::Requirements reqs = claim.requirements;
+    reqs.Add(core::Requirement::In(scheduling::keys::kCapacityType, {capacity_type}));
+    const core::Requirement zones = reqs.Get(core::labels::kZone);
+    FleetRequest request{.client_token = claim.uid, .capacity_type = capacity_type, .launch_template_name = lt, .tags = tags};
+    for (const auto& [offering, type] : choices) {
+      if (AmiFor(resolved, *type) != image) continue;
+      for (const auto& o : type->offerings) {
+        if (!o.available || scheduling::CapacityTypeName(o.capacity_type) != capacity_type || !zones.Has(o.zone)) continue;
+        auto subnet = subnet_for_zone.find(o.zone);
+        if (subnet == subnet_for_zone.end()) continue;
+        request.overrides.push_back({.instance_type = type->name, .subnet_id = subnet->second->id, .zone = o.zone});
+      }
+    }
+    GF_ASSIGN_OR_RETURN(auto machine, launch(request, capacity_type));
+    if (machine) return *machine;
+  }
+  std::string detail;
+  for (const auto& f : failures) detail += (detail.empty() ? "" : "; ") + f;
+  return ResourceExhaustedError("NodeClaim " + claim.name + ": insufficient capacity (" + detail + ")");
+}
+
+Machine AwsCloudProvider::ToMachine(const Ec2Instance& i) const {
+  Machine m{.provider_id = "aws:///" + i.zone + "/" + i.id, .instance_id = i.id, .instance_type = i.instance_type,
+            .zone = i.zone, .capacity_type = CapacityTypeOf(i), .reservation_id = i.capacity_reservation_id,
+            .image_id = i.image_id, .state = i.state, .private_dns_name = i.private_dns_name};
+  if (!i.capacity_reservation_id.empty()) m.reservation_type = i.lifecycle == "capacity-block" ? "capacity-block" : "default";
+  if (auto t = core::ParseRfc3339(i.launch_time); t.ok()) m.launch_time = *t;
+  for (const auto& [k, v] : i.tags) m.tags[k] = v;
+  if (auto it = i.tags.find("karpenter.sh/nodeclaim"); it != i.tags.end()) m.nodeclaim = it->second;
+  if (auto it = i.tags.find("karpenter.sh/nodepool"); it != i.tags.end()) m.nodepool = it->second;
+  {
+    std::lock_guard lock(const_cast<std::mutex&>(mu_));
+    if (auto t = types_by_name_.find(i.instance_type); t != types_by_name_.end()) {
+      m.capacity = t->second.capacity;
+      m.allocatable = t->second.allocatable;
+      for (const auto& [key, req] : t->second.requirements.ByKey()) {
+        if (key == core::labels::kZone || key == scheduling::keys::kCapacityType) continue;
+        if (!req.complement() && req.values().size() == 1) m.labels[core::InternedString(key)] = core::InternedString(req.values().front());
+      }
+    }
+  }
+  auto set = [&](std::string_view k, const std::string& v) {
+    if (!v.empty()) m.labels[core::InternedString(k)] = core::InternedString(v);
+  };
+  set(core::labels::kInstanceType, i.instance_type);
+  set(core::labels::kZone, i.zone);
+  set(scheduling::keys::kCapacityType, m.capacity_type);
+  set(scheduling::keys::kReservationId, m.reservation_id);
+  set(labels::kCapacityReservationType, m.reservation_type);
+  set(scheduling::keys::kNodePool, m.nodepool);
+  if (auto it = i.tags.find("karpenter.k8s.aws/ec2nodeclass"); it != i.tags.end()) set(labels::kNodeClass, it->second);
+  return m;
+}
+
+Result<Ec2Instance> AwsCloudProvider::Describe(const std::string& provider_id) {
+  GF_ASSIGN_OR_RETURN(std::string id, InstanceIdFromProviderId(provider_id));
+  auto found = DescribeInstances(ec2_, {id}, {});
+  if (!found.ok()) return found.status();
+  if (found->empty() || (*found)[0].state == "terminated") return NotFoundError("instance " + id + " does not exist");
+  return (*found)[0];
+}
+
+Result<Machine> AwsCloudProvider::Get(const std::string& provider_id) {
+  GF_ASSIGN_OR_RETURN(auto instance, Describe(provider_id));
+  return ToMachine(instance);
+}
+
+Status AwsCloudProvider::Delete(const std::string& provider_id) {
+  GF_ASSIGN_OR_RETURN(auto instance, Describe(provider_id));
+  if (instance.state == "shutting-down") return OkStatus();
+  GF_RETURN_IF_ERROR(TerminateInstances(ec2_, {instance.id}));
+  kLog.Info("terminated instance", {{"instance", instance.id}});
+  return OkStatus();
+}
+
+Result<std::vector<Machine>> AwsCloudProvider::List() {
+  GF_ASSIGN_OR_RETURN(auto instances,
+                      DescribeInstances(ec2_, {},
+                                        {{"tag-key", {"karpenter.sh/nodepool"}},
+                                         {"tag:kubernetes.io/cluster/" + options_.cluster.name, {"owned"}},
+                                         {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}}));
+  std::vector<Machine> out;
+  for (const auto& i : instances) out.push_back(ToMachine(i));
+  return out;
+}
+
+Result<std::optional<std::string>> AwsCloudProvider::IsDrifted(const Machine& machine, const NodeClassRef& node_class) {
+  GF_ASSIGN_OR_RETURN(auto instance, Describe(machine.provider_id));
+  GF_ASSIGN_OR_RETURN(auto resolved, ResolveRef(node_class));
+  const auto& status = resolved.status;
+  if (!status.amis.empty() &&
+      std::none_of(status.amis.begin(), status.amis.end(), [&](const auto& a) { return a.id == instance.image_id; })) {
+    return std::optional<std::string>("AMIDrift");
+  }
+  if (!status.subnets.empty() &&
+      std::none_of(status.subnets.begin(), status.subnets.end(), [&](const auto& s) { return s.id == instance.subnet_id; })) {
+    return std::optional<std::string>("SubnetDrift");
+  }
+  std::set<std::string> want, have(instance.security_group_ids.begin(), instance.security_group_ids.end());
+  for (const auto& g : status.security_groups) want.insert(g.id);
+  if (!want.empty() && want != have) return std::optional<std::string>("SecurityGroupDrift");
+  return std::optional<std::string>();
+}
+
+std::vector<RepairPolicy> AwsCloudProvider::RepairPolicies() const {
+  using std::chrono::minutes;
+  // Karpenter core's Ready policy plus the EKS node monitoring agent's conditions (AWS provider).
+  return {
+      {"Ready", "False", minutes(30)},
+      {"Ready", "Unknown", minutes(30)},
+      {"AcceleratedHardwareReady", "False", minutes(10)},
+      {"StorageReady", "False", minutes(30)},
+      {"NetworkingReady", "False", minutes(30)},
+      {"KernelReady", "False", minutes(30)},
+      {"ContainerRuntimeReady", "False", minutes(30)},
+  };
+}
+
+}  // namespace gpufleet::cloud::aws
