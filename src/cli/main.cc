@@ -7,6 +7,7 @@
 
 #include "apiserver/commands.h"
 #include "cli/version_command.h"
+#include "cloud/aws/commands.h"
 #include "cloud/ec2emu/commands.h"
 #include "core/commands.h"
 #include "core/log.h"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   gpufleet::apiserver::AddCommands(app);
   gpufleet::kube::AddCommands(app);
   gpufleet::cloud::ec2emu::AddCommands(app);
+  gpufleet::cloud::aws::AddCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -195,7 +195,8 @@ Result<std::optional<std::string>> ReadOptionalFile(const std::string& path, siz
     return FailedPreconditionError("reading " + path + ": " + std::strerror(errno));
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  // Regular files, and /dev/null (AWS_CONFIG_FILE=/dev/null is the usual "no config file").
+  if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
     ::close(fd);
     return FailedPreconditionError("reading " + path + ": not a regular file");
   }

@@ -109,6 +109,7 @@ Result<AwsCloudProvider::Resolved> AwsCloudProvider::ResolveClass(kube::EC2NodeC
         const std::string variant = v.variant;
         if (variant == "nvidia") {
           reqs.push_back(Req("karpenter.k8s.aws/instance-gpu-count", core::Operator::kExists));
+          reqs.push_back(Req("karpenter.k8s.aws/instance-gpu-manufacturer", core::Operator::kIn, {"nvidia"}));
         } else if (variant == "neuron") {
           reqs.push_back(Req("karpenter.k8s.aws/instance-accelerator-count", core::Operator::kExists));
         } else {

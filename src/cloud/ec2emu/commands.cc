@@ -8,33 +8,12 @@
 #include <memory>
 
 #include "cloud/aws/aws_config.h"
+#include "cloud/data_files.h"
 #include "cloud/ec2emu/emulator.h"
 #include "core/log.h"
 #include "core/time_format.h"
 
-#ifndef GPUFLEET_DATA_DIR
-#define GPUFLEET_DATA_DIR ""
-#endif
-
 namespace gpufleet::cloud::ec2emu {
-
-std::string DefaultInstanceData() {
-  namespace fs = std::filesystem;
-  const char* file = "aws-instance-types.json";
-  std::vector<fs::path> candidates;
-  if (const char* dir = std::getenv("GPUFLEET_DATA_DIR"); dir != nullptr && *dir != '\0') candidates.emplace_back(dir);
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(self.parent_path().parent_path() / "data");
-    candidates.push_back(self.parent_path().parent_path() / "share" / "gpufleet");
-  }
-  candidates.emplace_back(GPUFLEET_DATA_DIR);
-  for (const auto& dir : candidates) {
-    if (!dir.empty() && fs::exists(dir / file, ec)) return (dir / file).string();
-  }
-  return (fs::path(GPUFLEET_DATA_DIR) / file).string();
-}
 
 void AddCommands(CLI::App& app) {
   struct Flags {
@@ -70,7 +49,7 @@ void AddCommands(CLI::App& app) {
     options.data_dir = aws::Environment().ExpandHome(flags->data_dir);
     options.listen = flags->listen;
     options.region = flags->region;
-    options.instance_data = flags->instance_data.empty() ? DefaultInstanceData() : flags->instance_data;
+    options.instance_data = flags->instance_data.empty() ? DefaultDataFile("aws-instance-types.json") : flags->instance_data;
     auto delay = core::ParseGoDuration(flags->boot_delay);
     if (!delay.ok() || delay->count() < 0) fail("--boot-delay \"" + flags->boot_delay + "\": not a duration such as 10s");
     options.service.boot_delay = std::chrono::duration_cast<std::chrono::milliseconds>(*delay);
