@@ -41,7 +41,31 @@ Result<AwsCloudProvider::Resolved> AwsCloudProvider::ResolveRef(const NodeClassR
     return InvalidArgumentError("nodeClassRef kind \"" + ref.kind + "\" is not EC2NodeClass");
   }
   GF_ASSIGN_OR_RETURN(auto node_class, options_.node_classes(ref.name));
-  return ResolveClass(std::move(node_class), ref.name);
+  // Resolutions are reused for resolution_ttl while the spec is unchanged (Karpenter reads them
+  // from the EC2NodeClass status, refreshed about once a minute); a changed spec re-resolves now.
+  const std::string key = kube::Encode(node_class.spec).dump();
+  {
+    std::lock_guard lock(mu_);
+    auto it = resolved_cache_.find(ref.name);
+    if (it != resolved_cache_.end() && it->second.key == key &&
+        clock_.Now() - it->second.at < options_.resolution_ttl) {
+      return it->second.resolved;
+    }
+  }
+  GF_ASSIGN_OR_RETURN(auto resolved, ResolveClass(std::move(node_class), ref.name));
+  std::lock_guard lock(mu_);
+  resolved.version = ++resolutions_;
+  resolved_cache_[ref.name] = {.key = key, .at = clock_.Now(), .resolved = resolved};
+  return resolved;
+}
+
+void AwsCloudProvider::NoteReservedLaunch(const std::string& node_class, const std::string& reservation_id) {
+  std::lock_guard lock(mu_);
+  auto it = resolved_cache_.find(node_class);
+  if (it == resolved_cache_.end()) return;
+  for (auto& cr : it->second.resolved.reservations) {
+    if (cr.id == reservation_id && cr.available > 0) --cr.available;
+  }
 }
 
 Result<AwsCloudProvider::Resolved> AwsCloudProvider::ResolveClass(kube::EC2NodeClass node_class,

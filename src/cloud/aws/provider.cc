@@ -114,13 +114,11 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::BuildInstanceTyp
     std::set<std::string> capacity_types;
     for (const auto& zone : zones) {
       if (price != options_.on_demand_prices.end()) {
-        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kOnDemand, .price = price->second,
-                                  .available = !unavailable_.IsUnavailable(ec2_type.name, zone, "on-demand")});
+        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kOnDemand, .price = price->second});
         capacity_types.insert("on-demand");
       }
       if (auto spot = catalog.spot.find({ec2_type.name, zone}); spot_ok && spot != catalog.spot.end()) {
-        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kSpot, .price = spot->second,
-                                  .available = !unavailable_.IsUnavailable(ec2_type.name, zone, "spot")});
+        type.offerings.push_back({.zone = zone, .capacity_type = scheduling::CapacityType::kSpot, .price = spot->second});
         capacity_types.insert("spot");
       }
     }
@@ -128,10 +126,7 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::BuildInstanceTyp
       if (cr.instance_type != ec2_type.name || !subnet_zones.contains(cr.zone)) continue;
       const double od = price != options_.on_demand_prices.end() ? price->second : 0;
       type.offerings.push_back({.zone = cr.zone, .capacity_type = scheduling::CapacityType::kReserved,
-                                .price = od / 1e7,
-                                .available = cr.available > 0 && !unavailable_.IsReservationExhausted(cr.id) &&
-                                             !unavailable_.IsUnavailable(ec2_type.name, cr.zone, "reserved"),
-                                .reservation_id = cr.id, .reservation_capacity = int(cr.available),
+                                .price = od / 1e7, .reservation_id = cr.id,
                                 .capacity_block = cr.reservation_type == "capacity-block"});
       capacity_types.insert("reserved");
     }
@@ -147,10 +142,48 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::BuildInstanceTyp
   return out;
 }
 
-Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes(const NodeClassRef& node_class) {
-  GF_ASSIGN_OR_RETURN(auto resolved, ResolveRef(node_class));
+void AwsCloudProvider::ApplyAvailability(std::vector<scheduling::InstanceType>& types, const Resolved& resolved) const {
+  for (auto& type : types) {
+    for (auto& o : type.offerings) {
+      if (o.capacity_type != scheduling::CapacityType::kReserved) {
+        o.available = !unavailable_.IsUnavailable(type.name, o.zone, std::string(scheduling::CapacityTypeName(o.capacity_type)));
+        continue;
+      }
+      auto cr = std::find_if(resolved.reservations.begin(), resolved.reservations.end(),
+                             [&](const auto& r) { return r.id == o.reservation_id; });
+      o.reservation_capacity = cr == resolved.reservations.end() ? 0 : int(cr->available);
+      o.available = o.reservation_capacity > 0 && !unavailable_.IsReservationExhausted(o.reservation_id) &&
+                    !unavailable_.IsUnavailable(type.name, o.zone, "reserved");
+    }
+  }
+}
+
+Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::InstanceTypesFor(const NodeClassRef& ref,
+                                                                                Resolved& resolved) {
+  GF_ASSIGN_OR_RETURN(resolved, ResolveRef(ref));
   GF_ASSIGN_OR_RETURN(auto catalog, LoadCatalog());
-  return BuildInstanceTypes(*catalog, resolved);
+  // The types depend on the catalog and the resolution; only availability changes between
+  // calls, so the built list is reused until either changes.
+  std::vector<scheduling::InstanceType> types;
+  {
+    std::lock_guard lock(mu_);
+    auto it = types_cache_.find(ref.name);
+    if (it != types_cache_.end() && it->second.catalog == catalog && it->second.resolution == resolved.version) {
+      types = it->second.types;
+    }
+  }
+  if (types.empty()) {
+    GF_ASSIGN_OR_RETURN(types, BuildInstanceTypes(*catalog, resolved));
+    std::lock_guard lock(mu_);
+    types_cache_[ref.name] = {.catalog = catalog, .resolution = resolved.version, .types = types};
+  }
+  ApplyAvailability(types, resolved);
+  return types;
+}
+
+Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes(const NodeClassRef& node_class) {
+  Resolved resolved;
+  return InstanceTypesFor(node_class, resolved);
 }
 
 std::string AwsCloudProvider::AmiFor(const Resolved& resolved, const scheduling::InstanceType& type) const {
@@ -241,15 +274,14 @@ Result<std::string> AwsCloudProvider::EnsureLaunchTemplate(const Resolved& resol
 
 Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
   if (claim.uid.empty()) return InvalidArgumentError("NodeClaim " + claim.name + " has no UID (the launch's idempotency token)");
-  GF_ASSIGN_OR_RETURN(auto resolved, ResolveRef(claim.node_class));
+  Resolved resolved;
+  GF_ASSIGN_OR_RETURN(auto types, InstanceTypesFor(claim.node_class, resolved));
   const std::string where = "EC2NodeClass " + claim.node_class.name;
   if (resolved.subnets.empty()) return FailedPreconditionError(where + ": no subnet matches subnetSelectorTerms");
   if (resolved.status.security_groups.empty()) {
     return FailedPreconditionError(where + ": no security group matches securityGroupSelectorTerms");
   }
   if (resolved.status.amis.empty()) return FailedPreconditionError(where + ": no AMI matches amiSelectorTerms");
-  GF_ASSIGN_OR_RETURN(auto catalog, LoadCatalog());
-  GF_ASSIGN_OR_RETURN(auto types, BuildInstanceTypes(*catalog, resolved));
 
   // Capacity type: reserved > spot > on-demand, the first the claim allows with an offering.
   const core::Requirement allowed = claim.requirements.Get(scheduling::keys::kCapacityType);
@@ -335,7 +367,10 @@ Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
                            .tags = tags};
       ++attempt;
       GF_ASSIGN_OR_RETURN(auto machine, launch(request, "reserved"));
-      if (machine) return *machine;
+      if (machine) {
+        NoteReservedLaunch(claim.node_class.name, offering->reservation_id);
+        return *machine;
+      }
     }
   } else {
     // One template for the AMI of the cheapest type; overrides for every type that AMI boots,
@@ -373,7 +408,7 @@ Machine AwsCloudProvider::ToMachine(const Ec2Instance& i) const {
   if (auto it = i.tags.find("karpenter.sh/nodeclaim"); it != i.tags.end()) m.nodeclaim = it->second;
   if (auto it = i.tags.find("karpenter.sh/nodepool"); it != i.tags.end()) m.nodepool = it->second;
   {
-    std::lock_guard lock(const_cast<std::mutex&>(mu_));
+    std::lock_guard lock(mu_);
     if (auto t = types_by_name_.find(i.instance_type); t != types_by_name_.end()) {
       m.capacity = t->second.capacity;
       m.allocatable = t->second.allocatable;

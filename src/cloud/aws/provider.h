@@ -47,6 +47,7 @@ struct AwsProviderOptions {
   core::Clock* clock = nullptr;
   std::chrono::seconds unavailable_ttl{std::chrono::minutes(3)};
   std::chrono::seconds catalog_ttl{std::chrono::minutes(5)};
+  std::chrono::seconds resolution_ttl{std::chrono::minutes(1)};  // NodeClass selectors, reservations
   size_t max_instance_types = 60;  // Karpenter's launch truncation
 };
 
@@ -84,13 +85,29 @@ class AwsCloudProvider final : public CloudProvider {
     kube::EC2NodeClass node_class;
     kube::EC2NodeClassStatus status;
     std::vector<Ec2Subnet> subnets;
-    std::vector<Ec2CapacityReservation> reservations;
+    std::vector<Ec2CapacityReservation> reservations;  // free counts as of resolution, minus our launches
+    uint64_t version = 0;
+  };
+  struct CachedResolution {
+    std::string key;  // the spec it was resolved from
+    core::TimePoint at;
+    Resolved resolved;
+  };
+  struct CachedTypes {
+    std::shared_ptr<const Catalog> catalog;
+    uint64_t resolution = 0;
+    std::vector<scheduling::InstanceType> types;  // availability not applied
   };
 
   Result<std::shared_ptr<const Catalog>> LoadCatalog();
   Result<Resolved> ResolveRef(const NodeClassRef& ref);
   Result<Resolved> ResolveClass(kube::EC2NodeClass node_class, std::string_view name);
   Result<std::vector<scheduling::InstanceType>> BuildInstanceTypes(const Catalog& catalog, const Resolved& resolved);
+  // Offerings' availability and reservation counts as of now (the ICE cache, reservations).
+  void ApplyAvailability(std::vector<scheduling::InstanceType>& types, const Resolved& resolved) const;
+  Result<std::vector<scheduling::InstanceType>> InstanceTypesFor(const NodeClassRef& ref, Resolved& resolved);
+  // One slot of the reservation was used by our launch (until the next resolution says so).
+  void NoteReservedLaunch(const std::string& node_class, const std::string& reservation_id);
   // The newest AMI whose requirements admit `type`, or "".
   std::string AmiFor(const Resolved& resolved, const scheduling::InstanceType& type) const;
   // Creates the launch template once (cached by name) and returns its name.
@@ -104,10 +121,13 @@ class AwsCloudProvider final : public CloudProvider {
   AwsProviderOptions options_;
   core::Clock& clock_;
   UnavailableOfferings unavailable_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::shared_ptr<const Catalog> catalog_ GF_GUARDED_BY(mu_);
   std::set<std::string> launch_templates_ GF_GUARDED_BY(mu_);  // names known to exist
   std::map<std::string, scheduling::InstanceType> types_by_name_ GF_GUARDED_BY(mu_);  // for Machine capacity
+  std::map<std::string, CachedResolution> resolved_cache_ GF_GUARDED_BY(mu_);  // by NodeClass name
+  std::map<std::string, CachedTypes> types_cache_ GF_GUARDED_BY(mu_);
+  uint64_t resolutions_ GF_GUARDED_BY(mu_) = 0;
 };
 
 // "aws:///us-west-2a/i-0123456789abcdef0" -> "i-0123456789abcdef0"; kInvalidArgument otherwise.
