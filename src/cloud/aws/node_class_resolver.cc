@@ -169,7 +169,8 @@ Result<AwsCloudProvider::Resolved> AwsCloudProvider::ResolveClass(kube::EC2NodeC
     GF_ASSIGN_OR_RETURN(images, DescribeImages(ec2_, ids, {}, {}));
   }
   for (const auto& [id, reqs] : wanted) {
-    auto image = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.id == id; });
+    const std::string& wanted_id = id;  // clang 14 cannot capture a structured binding
+    auto image = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.id == wanted_id; });
     if (image == images.end()) continue;
     status.amis.push_back({.id = id, .name = image->name, .requirements = reqs, .deprecated = image->deprecated});
   }

@@ -103,6 +103,82 @@ json Ec2Service::CancelCapacityReservation(const json& p) {
   return {{"return", true}};
 }
 
+json Ec2Service::DescribeCapacityBlockOfferings(const json& p) {
+  if (!p.contains("CapacityDurationHours")) throw MissingParameter("CapacityDurationHours");
+  const long long hours = IntParam(p, "CapacityDurationHours", 0);
+  if (hours < 1 || hours > 24 * 182) throw InvalidParameterValue("CapacityDurationHours must be between 1 and 4368");
+  const long long count = IntParam(p, "InstanceCount", 1);
+  if (count < 1 || count > 64) throw InvalidParameterValue("InstanceCount must be between 1 and 64");
+  const std::string type_name = StringParam(p, "InstanceType");
+  // Blocks are sold for the large accelerated types (p4d, p5*, p6*, trn*); offered here for any
+  // type with 8 or more GPUs or accelerators.
+  auto eligible = [](const CatalogType& t) {
+    const auto& gpu = t.info.value("gpuInfo", json::object());
+    int64_t n = 0;
+    for (const auto& g : gpu.value("gpus", json::array())) n += g.value("count", int64_t{0});
+    return n >= 8 || t.name.rfind("trn", 0) == 0;
+  };
+  const auto now = clock_.Now();
+  const auto start = std::chrono::time_point_cast<std::chrono::minutes>(now);
+  json items = json::array();
+  for (const auto& t : catalog_.types()) {
+    if (!type_name.empty() && t.name != type_name) continue;
+    if (!eligible(t)) continue;
+    for (const auto& zone : catalog_.zones()) {
+      const std::string id = "cb-0" + [&] {
+        char buf[20];
+        std::snprintf(buf, sizeof(buf), "%016zx",
+                      std::hash<std::string>{}(t.name + zone + std::to_string(count) + std::to_string(hours) +
+                                               std::to_string(start.time_since_epoch().count())));
+        return std::string(buf);
+      }();
+      char fee[32];
+      std::snprintf(fee, sizeof(fee), "%.2f", t.on_demand_price * double(count * hours) * 0.8);
+      json offering = {{"capacityBlockOfferingId", id}, {"instanceType", t.name}, {"availabilityZone", zone},
+                       {"instanceCount", count}, {"startDate", Ec2Time(start)},
+                       {"endDate", Ec2Time(start + std::chrono::hours(hours))}, {"capacityBlockDurationHours", hours},
+                       {"upfrontFee", fee}, {"currencyCode", "USD"}, {"tenancy", "default"}};
+      block_offerings_[id] = offering;
+      items.push_back(std::move(offering));
+    }
+  }
+  if (!type_name.empty() && items.empty()) {
+    throw InvalidParameterValue("Capacity Blocks are not offered for instance type " + type_name);
+  }
+  return Page(std::move(items), p, "capacityBlockOfferingSet", 0, 1, 1000);
+}
+
+json Ec2Service::PurchaseCapacityBlock(const json& p) {
+  const std::string id = StringParam(p, "CapacityBlockOfferingId");
+  if (id.empty()) throw MissingParameter("CapacityBlockOfferingId");
+  if (StringParam(p, "InstancePlatform").empty()) throw MissingParameter("InstancePlatform");
+  auto it = block_offerings_.find(id);
+  if (it == block_offerings_.end()) {
+    throw ApiError{400, "InvalidCapacityBlockOfferingId.NotFound", "The capacity block offering '" + id + "' does not exist or has expired"};
+  }
+  const json offering = it->second;
+  block_offerings_.erase(it);
+  json request = {{"InstanceType", offering["instanceType"]}, {"InstancePlatform", StringParam(p, "InstancePlatform")},
+                  {"AvailabilityZone", offering["availabilityZone"]},
+                  {"InstanceCount", std::to_string(offering["instanceCount"].get<long long>())},
+                  {"InstanceMatchCriteria", "targeted"}, {"EndDateType", "limited"},
+                  {"EndDate", offering["endDate"]}};
+  if (p.contains("TagSpecification")) request["TagSpecifications"] = p["TagSpecification"];
+  json created = CreateCapacityReservation(request);
+  json cr = created["capacityReservation"];
+  const std::string cr_id = cr["capacityReservationId"];
+  cr["reservationType"] = "capacity-block";
+  cr["startDate"] = offering["startDate"];
+  cr["capacityBlockId"] = id;
+  cr["_endMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     (std::chrono::time_point_cast<std::chrono::minutes>(clock_.Now()) +
+                      std::chrono::hours(offering["capacityBlockDurationHours"].get<long long>()))
+                         .time_since_epoch())
+                     .count();
+  CommitOrThrow({{"capacity-reservation", cr_id, cr}});
+  return {{"capacityReservation", cr}};
+}
+
 Status Ec2Service::SeedIfEmpty() {
   if (!store_->All("vpc").empty() || !store_->All("subnet").empty()) return OkStatus();
   std::vector<Change> changes;

@@ -51,6 +51,12 @@ const std::map<std::string, Ec2Service::Action, std::less<>>& Ec2Service::Action
               "InstanceCount", "EbsOptimized", "EphemeralStorage", "EndDate", "EndDateType", "InstanceMatchCriteria",
               "TagSpecifications", "TagSpecification"})}},
       {"CancelCapacityReservation", {&Ec2Service::CancelCapacityReservation, With({"CapacityReservationId"})}},
+      {"DescribeCapacityBlockOfferings",
+       {&Ec2Service::DescribeCapacityBlockOfferings,
+        With({"InstanceType", "InstanceCount", "StartDateRange", "EndDateRange", "CapacityDurationHours", "NextToken",
+              "MaxResults", "UltraserverType", "UltraserverCount", "AllAvailabilityZones"})}},
+      {"PurchaseCapacityBlock",
+       {&Ec2Service::PurchaseCapacityBlock, With({"TagSpecification", "CapacityBlockOfferingId", "InstancePlatform"})}},
       {"CreateLaunchTemplate",
        {&Ec2Service::CreateLaunchTemplate,
         With({"ClientToken", "LaunchTemplateName", "VersionDescription", "LaunchTemplateData", "TagSpecification"})}},
@@ -174,11 +180,31 @@ std::vector<json> Ec2Service::Tick() {
   const auto now = clock_.Now();
   std::vector<Change> changes;
   std::vector<json> running;
+  // Capacity blocks end: the reservation expires and EC2 terminates what runs in it.
+  std::set<std::string> expired;
+  for (const auto& [id, cr] : store_->All("capacity-reservation")) {
+    if (cr.value("reservationType", "") != "capacity-block" || cr.value("state", "") != "active") continue;
+    const int64_t end_ms = cr.value("_endMs", int64_t{0});
+    if (end_ms == 0 || std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() < end_ms) continue;
+    json next = cr;
+    next["state"] = "expired";
+    next["availableInstanceCount"] = 0;
+    changes.push_back({"capacity-reservation", id, next});
+    expired.insert(id);
+  }
   for (const auto& [id, instance] : store_->All("instance")) {
     const std::string state = instance["instanceState"].value("name", "");
     const auto at = core::TimePoint(std::chrono::milliseconds(instance.value("_transitionAtMs", int64_t{0})));
-    if (now < at) continue;
     json next = instance;
+    if (expired.contains(instance.value("capacityReservationId", "")) && (state == "pending" || state == "running")) {
+      next["instanceState"] = {{"code", 32}, {"name", "shutting-down"}};
+      next["stateReason"] = {{"code", "Server.ScheduledStop"}, {"message", "Server.ScheduledStop: the capacity block ended"}};
+      next["_transitionAtMs"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    (now + options_.shutdown_delay).time_since_epoch()).count();
+      changes.push_back({"instance", id, next});
+      continue;
+    }
+    if (now < at) continue;
     if (state == "pending") {
       next["instanceState"] = {{"code", 16}, {"name", "running"}};
       next.erase("_transitionAtMs");

@@ -6,7 +6,9 @@
 //   catalog     DescribeInstanceTypes, DescribeInstanceTypeOfferings, DescribeSpotPriceHistory,
 //               DescribeAvailabilityZones
 //   network     DescribeSubnets, DescribeSecurityGroups, DescribeVpcs, DescribeImages
-//   capacity    DescribeCapacityReservations, CreateCapacityReservation, CancelCapacityReservation
+//   capacity    DescribeCapacityReservations, CreateCapacityReservation, CancelCapacityReservation,
+//               DescribeCapacityBlockOfferings, PurchaseCapacityBlock (blocks start now; they
+//               expire at their end date and their instances are terminated, as on EC2)
 //   templates   CreateLaunchTemplate, DeleteLaunchTemplate, DescribeLaunchTemplates
 //   instances   RunInstances, CreateFleet (type instant), DescribeInstances, TerminateInstances,
 //               CreateTags, DeleteTags
@@ -89,6 +91,8 @@ class Ec2Service {
   nlohmann::json DescribeCapacityReservations(const nlohmann::json& p);
   nlohmann::json CreateCapacityReservation(const nlohmann::json& p);
   nlohmann::json CancelCapacityReservation(const nlohmann::json& p);
+  nlohmann::json DescribeCapacityBlockOfferings(const nlohmann::json& p);
+  nlohmann::json PurchaseCapacityBlock(const nlohmann::json& p);
   // launch templates
   nlohmann::json CreateLaunchTemplate(const nlohmann::json& p);
   nlohmann::json DeleteLaunchTemplate(const nlohmann::json& p);
@@ -136,6 +140,9 @@ class Ec2Service {
   ServiceOptions options_;
   std::mt19937_64 random_;
   const FaultConfig* faults_ = nullptr;  // the current request's faults (HandleEc2 sets it)
+  // Capacity block offerings handed out by Describe, by id, until purchased (not persisted: an
+  // offering is a quote, as on EC2).
+  std::map<std::string, nlohmann::json> block_offerings_;
 };
 
 }  // namespace gpufleet::cloud::ec2emu

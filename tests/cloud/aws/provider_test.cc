@@ -147,6 +147,39 @@ TEST_F(ProviderTest, StrictlyReservedClaimGetsInsufficientCapacityWhenTheReserva
   EXPECT_EQ(Classify(full.status()), ErrorKind::kInsufficientCapacity) << full.status();
 }
 
+TEST_F(ProviderTest, CapacityBlockLaunchesWithItsMarketTypeAndEndsWithTheBlock) {
+  QueryParams describe;
+  describe.Add("InstanceType", "p5.48xlarge").Add("InstanceCount", "1").Add("CapacityDurationHours", "24");
+  auto offerings = ec2_->Query("DescribeCapacityBlockOfferings", describe);
+  ASSERT_TRUE(offerings.ok()) << offerings.status();
+  auto items = Items((*offerings)->first_child(), "capacityBlockOfferingSet");
+  ASSERT_EQ(items.size(), 4u);  // one per zone
+  QueryParams purchase;
+  purchase.Add("CapacityBlockOfferingId", Text(items[1], "capacityBlockOfferingId")).Add("InstancePlatform", "Linux/UNIX");
+  auto bought = ec2_->Query("PurchaseCapacityBlock", purchase);
+  ASSERT_TRUE(bought.ok()) << bought.status();
+  const std::string block = (*bought)->first_child().child("capacityReservation").child_value("capacityReservationId");
+  EXPECT_EQ(std::string((*bought)->first_child().child("capacityReservation").child_value("reservationType")), "capacity-block");
+  node_class_.spec.capacity_reservation_selector_terms.push_back({.id = block});
+
+  auto m = provider_->Create(Claim("block", {"p5.48xlarge"}, {"reserved", "on-demand"}));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->capacity_type, "reserved");
+  EXPECT_EQ(m->reservation_id, block);
+  EXPECT_EQ(m->reservation_type, "capacity-block");
+  EXPECT_EQ(m->zone, "us-west-2b");
+  BootAll();
+  // The block ends: EC2 expires the reservation and stops its instances.
+  clock_.Advance(std::chrono::hours(25));
+  emulator_->Tick();
+  auto after = DescribeCapacityReservations(*ec2_, {block}, {});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ((*after)[0].state, "expired");
+  auto got = provider_->Get(m->provider_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, "shutting-down");
+}
+
 TEST_F(ProviderTest, InsufficientCapacityFallsBackToTheNextTypeAndIsCached) {
   emulator_->SetFaults({.insufficient_capacity = {{.instance_type = "g6e.xlarge", .capacity_type = "on-demand"}}});
   auto m = provider_->Create(Claim("ice", {"g6e.xlarge", "g6e.2xlarge"}, {"on-demand"}));
