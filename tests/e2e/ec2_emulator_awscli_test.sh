@@ -150,6 +150,35 @@ assert [s["CurrentState"]["Name"] for s in out["TerminatingInstances"]] == ["shu
 print("boto3 ok")
 PY
 
+# gpufleet's own view through the same endpoint: credentials source, and the seed's ODCR as a
+# reserved offering of g6e.2xlarge.
+WHO=$("$GPUFLEET" aws whoami --aws-endpoint "$ENDPOINT") || fail "gpufleet aws whoami: $WHO"
+[[ $WHO == *"shared-credentials-file:default"* && $WHO == *"us-west-2a us-west-2b us-west-2c us-west-2d"* ]] || fail "whoami: $WHO"
+cat >"$WORK/gpu.yaml" <<YAML
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: gpu
+spec:
+  amiSelectorTerms:
+    - alias: al2023@latest
+  role: KarpenterNodeRole
+  subnetSelectorTerms:
+    - tags:
+        karpenter.sh/discovery: gpufleet
+  securityGroupSelectorTerms:
+    - tags:
+        karpenter.sh/discovery: gpufleet
+  capacityReservationSelectorTerms:
+    - id: $ODCR_ID
+YAML
+TYPES=$(AWS_ENDPOINT_URL=$ENDPOINT "$GPUFLEET" aws instance-types --gpu --nodeclass "$WORK/gpu.yaml") || fail "instance-types: $TYPES"
+[[ $(grep '^g6e.2xlarge ' <<<"$TYPES") == *"us-west-2a reserved 0.0000"* ]] || fail "g6e.2xlarge's cheapest offering is not the ODCR: $(grep '^g6e.2xlarge ' <<<"$TYPES")"
+RESOLVED=$(AWS_ENDPOINT_URL=$ENDPOINT "$GPUFLEET" aws resolve --nodeclass "$WORK/gpu.yaml") || fail "resolve: $RESOLVED"
+[[ $RESOLVED == *"id: $ODCR_ID"* && $RESOLVED == *"amazon-eks-node-al2023-x86_64-nvidia-1.32"* ]] || fail "resolve: $RESOLVED"
+BAD=$("$GPUFLEET" aws whoami --aws-endpoint "$ENDPOINT" --region eu-west-1 2>&1 || true)
+[[ $BAD == *AuthFailure* ]] || fail "a region the endpoint does not serve: $BAD"
+
 # State survives a restart.
 stop
 start
