@@ -1,5 +1,6 @@
 #include "cloud/aws/user_data.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/yaml.h"
@@ -8,7 +9,6 @@ namespace gpufleet::cloud::aws {
 
 namespace {
 
-constexpr std::string_view kBoundary = "//";
 constexpr std::string_view kNodeConfigType = "application/node.eks.aws";
 
 std::string Lower(std::string_view s) {
@@ -55,6 +55,13 @@ std::string BoundaryOf(std::string_view content_type) {
   }
   size_t end = rest.find_first_of("; \t\r\n");
   return std::string(rest.substr(0, end));
+}
+
+// A string member, or "" when it is absent or not a string (user data is untrusted).
+std::string StringField(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 std::string QuoteList(const std::vector<std::string>& items) {
@@ -116,9 +123,23 @@ Result<std::vector<MimePart>> SplitUserData(std::string_view text) {
 
 Result<std::string> Al2023UserData(const NodeadmInput& in) {
   GF_ASSIGN_OR_RETURN(auto custom, SplitUserData(in.custom));
-  std::string out = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"" + std::string(kBoundary) + "\"\n\n";
+  // Karpenter's boundary is "//"; a part that contains "--//" itself (a script printing it, a
+  // bare document) would end early, so another boundary is chosen then.
+  std::string boundary = "//";
+  for (int n = 1;; ++n) {
+    const std::string delimiter = "--" + boundary;
+    if (std::none_of(custom.begin(), custom.end(), [&](const MimePart& p) {
+          return p.body.find(delimiter) != std::string::npos ||
+                 std::any_of(p.headers.begin(), p.headers.end(),
+                             [&](const auto& h) { return h.second.find(delimiter) != std::string::npos; });
+        })) {
+      break;
+    }
+    boundary = "//gpufleet-" + std::to_string(n);
+  }
+  std::string out = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"" + boundary + "\"\n\n";
   for (const auto& part : custom) {
-    out += "--" + std::string(kBoundary) + "\n";
+    out += "--" + boundary + "\n";
     for (const auto& [name, value] : part.headers) {
       // Canonical header names as MIME writers use them.
       std::string header = name;
@@ -136,7 +157,7 @@ Result<std::string> Al2023UserData(const NodeadmInput& in) {
   for (const auto& [k, v] : in.labels) labels.push_back(k.str() + "=" + v.str());
   std::vector<std::string> taints;
   for (const auto& t : in.taints) taints.push_back(t.ToString());
-  out += "--" + std::string(kBoundary) + "\nContent-Type: " + std::string(kNodeConfigType) + "\n\n";
+  out += "--" + boundary + "\nContent-Type: " + std::string(kNodeConfigType) + "\n\n";
   out += "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n";
   out += "    apiServerEndpoint: " + in.api_server_endpoint + "\n";
   out += "    certificateAuthority: " + in.certificate_authority + "\n";
@@ -151,7 +172,7 @@ Result<std::string> Al2023UserData(const NodeadmInput& in) {
   out += "    flags:\n";
   out += "    - --node-labels=\"" + QuoteList(labels) + "\"\n";
   if (!taints.empty()) out += "    - --register-with-taints=\"" + QuoteList(taints) + "\"\n";
-  out += "\n--" + std::string(kBoundary) + "--\n";
+  out += "\n--" + boundary + "--\n";
   return out;
 }
 
@@ -167,12 +188,12 @@ Result<NodeConfigSummary> ParseAl2023UserData(std::string_view text) {
     auto docs = core::YamlToJson(part.body);
     if (!docs.ok()) return InvalidArgumentError(where + ": " + std::string(docs.status().message()));
     for (const auto& doc : *docs) {
-      if (!doc.is_object() || doc.value("kind", "") != "NodeConfig") continue;
-      const auto spec = doc.value("spec", nlohmann::json::object());
+      if (!doc.is_object() || StringField(doc, "kind") != "NodeConfig") continue;
+      const auto spec = doc.contains("spec") ? doc["spec"] : nlohmann::json::object();
       if (!spec.is_object()) return InvalidArgumentError(where + ": spec must be a mapping");
       if (auto cluster = spec.find("cluster"); cluster != spec.end() && cluster->is_object()) {
-        if (cluster->contains("name")) summary.cluster_name = cluster->value("name", "");
-        if (cluster->contains("apiServerEndpoint")) summary.api_server_endpoint = cluster->value("apiServerEndpoint", "");
+        if (cluster->contains("name")) summary.cluster_name = StringField(*cluster, "name");
+        if (cluster->contains("apiServerEndpoint")) summary.api_server_endpoint = StringField(*cluster, "apiServerEndpoint");
       }
       if (auto gates = spec.find("featureGates"); gates != spec.end() && gates->is_object()) {
         for (auto g = gates->begin(); g != gates->end(); ++g) {
@@ -180,13 +201,14 @@ Result<NodeConfigSummary> ParseAl2023UserData(std::string_view text) {
           summary.feature_gates[g.key()] = g->get<bool>();
         }
       }
-      const auto kubelet = spec.value("kubelet", nlohmann::json::object());
+      const auto kubelet = spec.contains("kubelet") ? spec["kubelet"] : nlohmann::json::object();
       if (kubelet.is_object()) {
-        if (auto config = kubelet.find("config"); config != kubelet.end() && config->contains("maxPods")) {
+        if (auto config = kubelet.find("config"); config != kubelet.end() && config->is_object() && config->contains("maxPods")) {
           if (!(*config)["maxPods"].is_number_integer()) return InvalidArgumentError(where + ": kubelet.config.maxPods must be an integer");
           summary.max_pods = (*config)["maxPods"].get<int64_t>();
         }
-        for (const auto& flag : kubelet.value("flags", nlohmann::json::array())) {
+        const auto flags = kubelet.contains("flags") ? kubelet["flags"] : nlohmann::json::array();
+        for (const auto& flag : flags.is_array() ? flags : nlohmann::json::array()) {
           if (!flag.is_string()) continue;
           std::string f = flag.get<std::string>();
           auto value_of = [&](std::string_view name) -> std::optional<std::string> {

@@ -157,6 +157,11 @@ Reply Ec2Service::HandleEc2(const FormParams& params, const FaultConfig& faults)
   if (auto v = params.find("Version"); v == params.end() || v->second.empty()) {
     return fail(MissingParameter("Version"));
   }
+  for (const auto& [name, value] : params) {
+    if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+      return fail(InvalidParameterValue("A parameter name or value is not valid UTF-8"));
+    }
+  }
   auto tree = ParamsToTree(params);
   if (!tree.ok()) return fail(InvalidParameterValue(std::string(tree.status().message())));
   for (auto p = tree->begin(); p != tree->end(); ++p) {

@@ -71,5 +71,17 @@ TEST(UserDataTest, MalformedDocumentsAreRefusedByName) {
   EXPECT_THAT(ParseAl2023UserData(bad_gate).status().message(), HasSubstr("featureGates.FastImagePull"));
 }
 
+TEST(UserDataTest, APartContainingTheBoundaryGetsAnotherOne) {
+  // Found by the user_data fuzzer: a script that prints "--//" must not end our document early.
+  auto out = Al2023UserData(Input("#!/bin/sh\necho '\n--//\n'\n"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(*out, HasSubstr("boundary=\"//gpufleet-1\""));
+  auto parts = SplitUserData(*out);
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_THAT((*parts)[0].body, HasSubstr("--//"));
+  EXPECT_EQ(ParseAl2023UserData(*out)->cluster_name, "llm");
+}
+
 }  // namespace
 }  // namespace gpufleet::cloud::aws

@@ -189,6 +189,17 @@ TEST(ParamsToTreeTest, BuildsListsAndStructures) {
   EXPECT_FALSE(ParamsToTree({{"A", "x"}, {"A.B", "y"}}).ok());
   EXPECT_FALSE(ParamsToTree({{"A.0", "x"}}).ok());
   EXPECT_FALSE(ParamsToTree({{"A..B", "x"}}).ok());
+  EXPECT_FALSE(ParamsToTree({{"5", "x"}}).ok());  // found by the ec2_query fuzzer
+}
+
+TEST(WireTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"));
+  EXPECT_FALSE(IsValidUtf8("\x97"));              // a lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
 }
 
 TEST(WireTest, ErrorDocumentAndResponseShape) {
