@@ -159,7 +159,8 @@ void AwsCloudProvider::ApplyAvailability(std::vector<scheduling::InstanceType>& 
 }
 
 Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::InstanceTypesFor(const NodeClassRef& ref,
-                                                                                Resolved& resolved) {
+                                                                                Resolved& resolved,
+                                                                                const core::Requirements* only) {
   GF_ASSIGN_OR_RETURN(resolved, ResolveRef(ref));
   GF_ASSIGN_OR_RETURN(auto catalog, LoadCatalog());
   // The types depend on the catalog and the resolution; only availability changes between
@@ -169,11 +170,16 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::InstanceTypesFor
     std::lock_guard lock(mu_);
     auto it = types_cache_.find(ref.name);
     if (it != types_cache_.end() && it->second.catalog == catalog && it->second.resolution == resolved.version) {
-      types = it->second.types;
+      // A launch copies only the types its claim allows.
+      for (const auto& t : it->second.types) {
+        if (only == nullptr || t.requirements.DoesIntersect(*only)) types.push_back(t);
+      }
+      ApplyAvailability(types, resolved);
+      return types;
     }
   }
-  if (types.empty()) {
-    GF_ASSIGN_OR_RETURN(types, BuildInstanceTypes(*catalog, resolved));
+  GF_ASSIGN_OR_RETURN(types, BuildInstanceTypes(*catalog, resolved));
+  {
     std::lock_guard lock(mu_);
     types_cache_[ref.name] = {.catalog = catalog, .resolution = resolved.version, .types = types};
   }
@@ -275,7 +281,7 @@ Result<std::string> AwsCloudProvider::EnsureLaunchTemplate(const Resolved& resol
 Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
   if (claim.uid.empty()) return InvalidArgumentError("NodeClaim " + claim.name + " has no UID (the launch's idempotency token)");
   Resolved resolved;
-  GF_ASSIGN_OR_RETURN(auto types, InstanceTypesFor(claim.node_class, resolved));
+  GF_ASSIGN_OR_RETURN(auto types, InstanceTypesFor(claim.node_class, resolved, &claim.requirements));
   const std::string where = "EC2NodeClass " + claim.node_class.name;
   if (resolved.subnets.empty()) return FailedPreconditionError(where + ": no subnet matches subnetSelectorTerms");
   if (resolved.status.security_groups.empty()) {

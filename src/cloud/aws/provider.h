@@ -105,7 +105,9 @@ class AwsCloudProvider final : public CloudProvider {
   Result<std::vector<scheduling::InstanceType>> BuildInstanceTypes(const Catalog& catalog, const Resolved& resolved);
   // Offerings' availability and reservation counts as of now (the ICE cache, reservations).
   void ApplyAvailability(std::vector<scheduling::InstanceType>& types, const Resolved& resolved) const;
-  Result<std::vector<scheduling::InstanceType>> InstanceTypesFor(const NodeClassRef& ref, Resolved& resolved);
+  // The NodeClass's types with availability applied; with `only`, just those intersecting it.
+  Result<std::vector<scheduling::InstanceType>> InstanceTypesFor(const NodeClassRef& ref, Resolved& resolved,
+                                                                 const core::Requirements* only = nullptr);
   // One slot of the reservation was used by our launch (until the next resolution says so).
   void NoteReservedLaunch(const std::string& node_class, const std::string& reservation_id);
   // The newest AMI whose requirements admit `type`, or "".
