@@ -59,6 +59,8 @@ std::string HexEncode(std::string_view bytes);
 // RFC 3986 percent-encoding as SigV4 wants it: A-Z a-z 0-9 - . _ ~ kept, every other byte %XX
 // (upper-case hex); '/' kept when !encode_slash.
 std::string UriEncode(std::string_view s, bool encode_slash = true);
+// %XX decoded (a '%' not followed by two hex digits stays); '+' is not a space, as in SigV4.
+std::string PercentDecode(std::string_view s);
 // "20150830T123600Z" (UTC, whole seconds) and back; nullopt unless exactly that shape.
 std::string FormatAmzDate(core::TimePoint t);
 std::optional<core::TimePoint> ParseAmzDate(std::string_view text);

@@ -16,6 +16,23 @@ const json* FindTemplateByName(const StateStore& store, std::string_view name) {
   return nullptr;
 }
 
+// The template a request names by LaunchTemplateId or LaunchTemplateName, with EC2's errors.
+const json& TemplateNamed(const StateStore& store, const json& p) {
+  const std::string id = StringParam(p, "LaunchTemplateId");
+  const std::string name = StringParam(p, "LaunchTemplateName");
+  if (!id.empty()) {
+    if (const json* lt = store.Get("launch-template", id)) return *lt;
+    throw ApiError{400, "InvalidLaunchTemplateId.NotFound",
+                   "The specified launch template, with template ID " + id + ", does not exist."};
+  }
+  if (!name.empty()) {
+    if (const json* lt = FindTemplateByName(store, name)) return *lt;
+    throw ApiError{400, "InvalidLaunchTemplateName.NotFoundException",
+                   "The specified launch template, with template name " + name + ", does not exist."};
+  }
+  throw MissingParameter("LaunchTemplateId or LaunchTemplateName");
+}
+
 bool ValidTemplateName(std::string_view name) {
   if (name.size() < 3 || name.size() > 128) return false;
   for (char c : name) {
@@ -64,25 +81,7 @@ json Ec2Service::CreateLaunchTemplate(const json& p) {
 }
 
 json Ec2Service::DeleteLaunchTemplate(const json& p) {
-  const std::string id = StringParam(p, "LaunchTemplateId");
-  const std::string name = StringParam(p, "LaunchTemplateName");
-  const json* lt = nullptr;
-  if (!id.empty()) {
-    lt = store_->Get("launch-template", id);
-    if (lt == nullptr) {
-      throw ApiError{400, "InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID " + id +
-                                                                   ", does not exist."};
-    }
-  } else if (!name.empty()) {
-    lt = FindTemplateByName(*store_, name);
-    if (lt == nullptr) {
-      throw ApiError{400, "InvalidLaunchTemplateName.NotFoundException",
-                     "The specified launch template, with template name " + name + ", does not exist."};
-    }
-  } else {
-    throw MissingParameter("LaunchTemplateId or LaunchTemplateName");
-  }
-  json deleted = *lt;
+  const json deleted = TemplateNamed(*store_, p);
   CommitOrThrow({{"launch-template", deleted["launchTemplateId"].get<std::string>(), std::nullopt}});
   return {{"launchTemplate", deleted}};
 }
@@ -155,25 +154,8 @@ void Ec2Service::ApplyLaunchData(const json& data, LaunchSpec& spec) {
 }
 
 void Ec2Service::ApplyLaunchTemplate(const json& lt_spec, LaunchSpec& spec, std::string* resolved_id) {
-  const std::string id = StringParam(lt_spec, "LaunchTemplateId");
-  const std::string name = StringParam(lt_spec, "LaunchTemplateName");
+  const json* lt = &TemplateNamed(*store_, lt_spec);
   const std::string version = StringParam(lt_spec, "Version");
-  const json* lt = nullptr;
-  if (!id.empty()) {
-    lt = store_->Get("launch-template", id);
-    if (lt == nullptr) {
-      throw ApiError{400, "InvalidLaunchTemplateId.NotFound",
-                     "The specified launch template, with template ID " + id + ", does not exist."};
-    }
-  } else if (!name.empty()) {
-    lt = FindTemplateByName(*store_, name);
-    if (lt == nullptr) {
-      throw ApiError{400, "InvalidLaunchTemplateName.NotFoundException",
-                     "The specified launch template, with template name " + name + ", does not exist."};
-    }
-  } else {
-    throw MissingParameter("LaunchTemplateId or LaunchTemplateName");
-  }
   if (!version.empty() && version != "$Latest" && version != "$Default" && version != "1") {
     throw ApiError{400, "InvalidLaunchTemplateId.VersionNotFound",
                    "Could not find launch template version " + version + " for template " +

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "apiserver/protobuf_json.h"
 #include "core/log.h"
 #include "core/time_format.h"
 
@@ -158,7 +159,8 @@ Reply Ec2Service::HandleEc2(const FormParams& params, const FaultConfig& faults)
     return fail(MissingParameter("Version"));
   }
   for (const auto& [name, value] : params) {
-    if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+    // Refused before anything stores or echoes them (JSON and XML need valid UTF-8).
+    if (!apiserver::IsValidUtf8(name) || !apiserver::IsValidUtf8(value)) {
       return fail(InvalidParameterValue("A parameter name or value is not valid UTF-8"));
     }
   }

@@ -49,10 +49,6 @@ std::string ResponseXml(std::string_view action, std::string_view request_id,
 // </Errors><RequestID>..</RequestID></Response>.
 std::string ErrorXml(const ApiError& error, std::string_view request_id);
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-// Parameters that are not are refused before anything stores or echoes them.
-bool IsValidUtf8(std::string_view s);
-
 // EC2 timestamps: 2026-12-06T20:15:00.000Z.
 std::string Ec2Time(core::TimePoint t);
 

@@ -192,15 +192,6 @@ TEST(ParamsToTreeTest, BuildsListsAndStructures) {
   EXPECT_FALSE(ParamsToTree({{"5", "x"}}).ok());  // found by the ec2_query fuzzer
 }
 
-TEST(WireTest, Utf8Validation) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"));
-  EXPECT_FALSE(IsValidUtf8("\x97"));              // a lone continuation byte
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
-}
 
 TEST(WireTest, ErrorDocumentAndResponseShape) {
   const std::string error = ErrorXml({400, "MissingParameter", "a < b"}, "req-1");
