@@ -159,6 +159,25 @@ TEST_F(EmulatorTest, SignatureFromAnotherRegionIsRefused) {
   EXPECT_THAT(s.message(), HasSubstr("us-west-2"));
 }
 
+TEST(EmulatorStartTest, ServesOnlyOnLoopbackAndNamesBadData) {
+  char tmpl[] = "/tmp/gpufleet-ec2emu-start-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  EmulatorOptions o{.data_dir = tmpl, .listen = "0.0.0.0:0", .instance_data = testing::InstanceData()};
+  auto exposed = Emulator::Start(o);
+  ASSERT_FALSE(exposed.ok());
+  EXPECT_THAT(exposed.status().message(), HasSubstr("loopback"));
+  o.listen = "127.0.0.1:0";
+  o.instance_data = std::string(tmpl) + "/missing.json";
+  EXPECT_THAT(Emulator::Start(o).status().message(), HasSubstr("missing.json"));
+  o.instance_data = testing::InstanceData();
+  o.region = "mars-north-1";
+  // Unknown regions still get the us-east-1 prices; the zones follow the region's name.
+  auto mars = Emulator::Start(o);
+  ASSERT_TRUE(mars.ok()) << mars.status();
+  (*mars)->Stop();
+  std::filesystem::remove_all(tmpl);
+}
+
 TEST(FaultConfigTest, ParsesTheFileFormatAndNamesMistakes) {
   auto ok = ParseFaultConfig(R"(insufficientCapacity:
   - {instanceType: g6e.2xlarge, zone: us-west-2a, capacityType: on-demand}
