@@ -120,6 +120,10 @@ Result<nlohmann::json> ParamsToTree(const FormParams& params) {
   return ToJson(root);
 }
 
+std::string ParamsHash(const nlohmann::json& params) {
+  return std::to_string(std::hash<std::string>{}(params.dump()));
+}
+
 ApiError InvalidParameterValue(std::string message) { return {400, "InvalidParameterValue", std::move(message)}; }
 ApiError MissingParameter(std::string_view parameter) {
   return {400, "MissingParameter",

@@ -49,6 +49,10 @@ std::string ResponseXml(std::string_view action, std::string_view request_id,
 // </Errors><RequestID>..</RequestID></Response>.
 std::string ErrorXml(const ApiError& error, std::string_view request_id);
 
+// A fingerprint of a request's parameters: the same ClientToken with other parameters is
+// IdempotentParameterMismatch.
+std::string ParamsHash(const nlohmann::json& params);
+
 // EC2 timestamps: 2026-12-06T20:15:00.000Z.
 std::string Ec2Time(core::TimePoint t);
 
