@@ -24,6 +24,8 @@ build: deps
 run: build
 	$(BUILD_DIR)/gpufleet version
 
+# The suite needs no benchmark binaries; `make bench` turns them back on.
+test: CMAKE_FLAGS += -DGPUFLEET_BENCH=OFF
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
@@ -31,6 +33,7 @@ test-asan:
 	$(MAKE) test BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo \
 	  CMAKE_FLAGS="-DGPUFLEET_SANITIZE=ON -DGPUFLEET_BENCH=OFF"
 
+bench: CMAKE_FLAGS += -DGPUFLEET_BENCH=ON
 bench: build
 	bench/run all
 
