@@ -77,8 +77,10 @@ AMI=$("${A[@]}" ssm get-parameter --name /aws/service/eks/optimized-ami/1.32/ama
 ID=$("${A[@]}" ec2 run-instances --image-id "$AMI" --instance-type g6e.2xlarge --count 1 \
   --tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=e2e}]' --query 'Instances[0].InstanceId' --output text)
 [[ $ID == i-* ]] || fail "run-instances printed '$ID'"
-expect_eq "$("${A[@]}" ec2 describe-instances --instance-ids "$ID" --query 'Reservations[0].Instances[0].State.Name' --output text)" \
-  "pending" "state right after launch"
+# pending until the boot delay passes (a loaded machine may already see running; the exact
+# transition is tested with a fake clock in tests/cloud/ec2emu).
+STATE=$("${A[@]}" ec2 describe-instances --instance-ids "$ID" --query 'Reservations[0].Instances[0].State.Name' --output text)
+[[ $STATE == pending || $STATE == running ]] || fail "state right after launch: $STATE"
 wait_state running "$ID" || fail "instance never ran"
 expect_eq "$("${A[@]}" ec2 describe-instances --filters Name=tag:Name,Values=e2e \
   --query 'Reservations[].Instances[].[InstanceId,InstanceType]' --output text)" "$ID	g6e.2xlarge" "describe by tag"
