@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/ascii.h"
 
 namespace gpufleet::cloud::aws {
 namespace {
@@ -25,21 +26,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
-bool IsTrue(std::string_view v) { return Lower(Trim(v)) == "true"; }
+bool IsTrue(std::string_view v) { return core::AsciiLower(Trim(v)) == "true"; }
 
 // "profile NAME" -> NAME (quotes removed); nullopt for other section names.
 std::optional<std::string> ProfileSectionName(std::string_view section) {
@@ -175,7 +164,7 @@ Result<IniFile> ParseIni(std::string_view text, std::string_view path_for_errors
     if (delimiter == std::string_view::npos) {
       return error(line_number, "expected \"[section]\" or \"key = value\"");
     }
-    std::string key = Lower(Trim(stripped.substr(0, delimiter)));
+    std::string key = core::AsciiLower(Trim(stripped.substr(0, delimiter)));
     if (key.empty()) return error(line_number, "a setting without a name");
     if (current == nullptr) return error(line_number, "setting \"" + key + "\" comes before any [section]");
     if (current->values.count(key) > 0) {
@@ -315,14 +304,14 @@ std::string ResolveEndpoint(const Environment& env, std::string_view profile,
   }
   if (ignore) return std::string(default_url);
 
-  std::string suffix = Upper(service_env_suffix);
+  std::string suffix = core::AsciiUpper(service_env_suffix);
   std::replace(suffix.begin(), suffix.end(), ' ', '_');
   std::replace(suffix.begin(), suffix.end(), '-', '_');
   if (auto v = env.Get("AWS_ENDPOINT_URL_" + suffix)) return *v;
   if (auto v = env.Get("AWS_ENDPOINT_URL")) return *v;
   if (auto it = values.find("services"); it != values.end()) {
     if (const IniSection* services = loaded->Services(it->second)) {
-      std::string key = Lower(suffix);
+      std::string key = core::AsciiLower(suffix);
       if (auto n = services->nested.find(key); n != services->nested.end()) {
         if (auto e = n->second.find("endpoint_url"); e != n->second.end() && !e->second.empty()) return e->second;
       }

@@ -9,20 +9,15 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time_format.h"
+#include "core/ascii.h"
 
 namespace gpufleet::cloud::aws::internal {
 namespace {
 
 const core::log::Logger kLog("aws.credentials");
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
-bool IsTrue(const std::optional<std::string>& v) { return v && Lower(*v) == "true"; }
+bool IsTrue(const std::optional<std::string>& v) { return v && core::AsciiLower(*v) == "true"; }
 
 std::optional<std::string> ProfileValue(const std::map<std::string, std::string>& values, const char* key) {
   auto it = values.find(key);
@@ -38,7 +33,7 @@ std::optional<ParsedUrl> ParseUrl(std::string_view url) {
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
   ParsedUrl u;
-  u.scheme = Lower(url.substr(0, sep));
+  u.scheme = core::AsciiLower(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -147,7 +142,7 @@ Result<Credentials> AssumeRoleWithWebIdentity(HttpClient& http, core::Clock& clo
 // ---- container ----
 
 bool AllowedPlainHttpContainerHost(const std::string& host) {
-  if (Lower(host) == "localhost") return true;
+  if (core::AsciiLower(host) == "localhost") return true;
   in_addr v4{};
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
     const uint32_t ip = ntohl(v4.s_addr);
@@ -369,7 +364,7 @@ Detection DetectImds(const SourceContext& ctx) {
   } else {
     auto mode = env.Get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
     if (!mode) mode = ProfileValue(values, "ec2_metadata_service_endpoint_mode");
-    cfg.endpoint = mode && Lower(*mode) == "ipv6" ? "http://[fd00:ec2::254]" : "http://169.254.169.254";
+    cfg.endpoint = mode && core::AsciiLower(*mode) == "ipv6" ? "http://[fd00:ec2::254]" : "http://169.254.169.254";
   }
   while (!cfg.endpoint.empty() && cfg.endpoint.back() == '/') cfg.endpoint.pop_back();
   auto v1 = env.Get("AWS_EC2_METADATA_V1_DISABLED");

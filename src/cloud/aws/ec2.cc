@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/time_format.h"
+#include "core/ascii.h"
 
 namespace gpufleet::cloud::aws {
 
@@ -39,10 +40,6 @@ void AddTagSpecifications(QueryParams& params, const Tags& tags, const std::vect
   }
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -60,7 +57,7 @@ Result<std::vector<Ec2InstanceType>> DescribeInstanceTypes(ApiClient& ec2) {
       if (processor.child("sustainedClockSpeedInGhz")) {
         t.clock_ghz = std::strtod(processor.child_value("sustainedClockSpeedInGhz"), nullptr);
       }
-      t.cpu_manufacturer = Lower(processor.child_value("manufacturer"));
+      t.cpu_manufacturer = core::AsciiLower(processor.child_value("manufacturer"));
       t.vcpu = Int(item.child("vCpuInfo"), "defaultVCpus");
       t.memory_mib = Int(item.child("memoryInfo"), "sizeInMiB");
       t.hypervisor = Text(item, "hypervisor");

@@ -3,18 +3,16 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/ascii.h"
+
 namespace gpufleet::cloud::aws {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // GPU and accelerator names as labels: "Radeon Pro V520" -> "radeon-pro-v520".
 std::string LabelName(std::string s) {
-  s = Lower(std::move(s));
+  s = core::AsciiLower(std::move(s));
   for (char& c : s) {
     if (c == ' ') c = '-';
   }
@@ -73,13 +71,13 @@ core::Labels InstanceTypeLabels(const Ec2InstanceType& t) {
   if (t.local_nvme_gb > 0) Set(out, "karpenter.k8s.aws/instance-local-nvme", std::to_string(t.local_nvme_gb));
   if (t.gpu) {
     Set(out, "karpenter.k8s.aws/instance-gpu-name", LabelName(t.gpu->name));
-    Set(out, "karpenter.k8s.aws/instance-gpu-manufacturer", Lower(t.gpu->manufacturer));
+    Set(out, "karpenter.k8s.aws/instance-gpu-manufacturer", core::AsciiLower(t.gpu->manufacturer));
     Set(out, "karpenter.k8s.aws/instance-gpu-count", std::to_string(t.gpu->count));
     Set(out, "karpenter.k8s.aws/instance-gpu-memory", std::to_string(t.gpu->memory_mib));
   }
   if (t.accelerators.size() == 1) {
     Set(out, "karpenter.k8s.aws/instance-accelerator-name", LabelName(t.accelerators[0].name));
-    Set(out, "karpenter.k8s.aws/instance-accelerator-manufacturer", Lower(t.accelerators[0].manufacturer));
+    Set(out, "karpenter.k8s.aws/instance-accelerator-manufacturer", core::AsciiLower(t.accelerators[0].manufacturer));
     Set(out, "karpenter.k8s.aws/instance-accelerator-count", std::to_string(t.accelerators[0].count));
   }
   return out;
@@ -88,12 +86,12 @@ core::Labels InstanceTypeLabels(const Ec2InstanceType& t) {
 scheduling::InstanceType ToSchedulingType(const Ec2InstanceType& t, const scheduling::AwsNodeOptions& node) {
   scheduling::Ec2Shape shape{.arch = t.arch, .vcpu = t.vcpu, .memory_mib = t.memory_mib, .max_pods = EniLimitedPods(t)};
   if (t.gpu && t.gpu->count > 0) {
-    const std::string manufacturer = Lower(t.gpu->manufacturer);
+    const std::string manufacturer = core::AsciiLower(t.gpu->manufacturer);
     if (manufacturer == "nvidia") shape.extended.emplace_back("nvidia.com/gpu", t.gpu->count);
     if (manufacturer == "amd") shape.extended.emplace_back("amd.com/gpu", t.gpu->count);
   }
   for (const auto& a : t.accelerators) {
-    if (Lower(a.manufacturer) == "aws") shape.extended.emplace_back("aws.amazon.com/neuron", a.count);
+    if (core::AsciiLower(a.manufacturer) == "aws") shape.extended.emplace_back("aws.amazon.com/neuron", a.count);
   }
   if (t.efa_interfaces > 0) shape.extended.emplace_back("vpc.amazonaws.com/efa", t.efa_interfaces);
   scheduling::InstanceType out = scheduling::AwsInstanceType(t.name, shape, node);

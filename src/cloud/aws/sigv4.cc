@@ -8,6 +8,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/ascii.h"
+
 namespace gpufleet::cloud::aws {
 namespace {
 
@@ -16,12 +18,6 @@ bool IsUnreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
@@ -54,7 +50,7 @@ UrlParts SplitUrl(std::string_view url) {
   size_t sep = url.find("://");
   std::string_view rest = url;
   if (sep != std::string_view::npos) {
-    p.scheme = Lower(url.substr(0, sep));
+    p.scheme = core::AsciiLower(url.substr(0, sep));
     rest = url.substr(sep + 3);
   }
   size_t authority_end = rest.find_first_of("/?");
@@ -72,7 +68,7 @@ std::string HostHeader(const UrlParts& u) {
   std::string authority = u.authority;
   size_t at = authority.rfind('@');
   if (at != std::string::npos) authority = authority.substr(at + 1);
-  authority = Lower(authority);
+  authority = core::AsciiLower(authority);
   size_t colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
     std::string_view port = std::string_view(authority).substr(colon + 1);
@@ -90,13 +86,13 @@ bool IsExcludedFromSigning(std::string_view lower_name) {
 
 void RemoveHeader(HttpRequest& request, std::string_view lower_name) {
   auto& h = request.headers;
-  h.erase(std::remove_if(h.begin(), h.end(), [&](const auto& kv) { return Lower(kv.first) == lower_name; }),
+  h.erase(std::remove_if(h.begin(), h.end(), [&](const auto& kv) { return core::AsciiLower(kv.first) == lower_name; }),
           h.end());
 }
 
 const std::string* FindHeader(const HttpRequest& request, std::string_view lower_name) {
   for (const auto& [name, value] : request.headers) {
-    if (Lower(name) == lower_name) return &value;
+    if (core::AsciiLower(name) == lower_name) return &value;
   }
   return nullptr;
 }
@@ -263,7 +259,7 @@ CanonicalRequestText CanonicalRequest(std::string_view method, std::string_view 
                                       std::string_view exclude_query) {
   std::map<std::string, std::string> canonical;  // sorted by lower-case name
   for (const auto& [name, value] : headers) {
-    auto [it, inserted] = canonical.emplace(Lower(name), TrimAll(value));
+    auto [it, inserted] = canonical.emplace(core::AsciiLower(name), TrimAll(value));
     if (!inserted) it->second.append(",").append(TrimAll(value));
   }
   CanonicalRequestText out;
@@ -330,7 +326,7 @@ void SignRequest(HttpRequest& request, const Credentials& credentials, std::stri
 
   std::vector<std::pair<std::string, std::string>> to_sign;
   for (const auto& [name, value] : request.headers) {
-    if (!IsExcludedFromSigning(Lower(name))) to_sign.emplace_back(name, value);
+    if (!IsExcludedFromSigning(core::AsciiLower(name))) to_sign.emplace_back(name, value);
   }
   const CanonicalRequestText canonical =
       CanonicalRequest(request.method, url.path, url.query, to_sign, payload_hash, service);
@@ -352,14 +348,14 @@ void PresignRequest(HttpRequest& request, const Credentials& credentials, std::s
   std::vector<std::pair<std::string, std::string>> to_sign;
   bool has_host = false;
   for (const auto& [name, value] : request.headers) {
-    std::string lower = Lower(name);
+    std::string lower = core::AsciiLower(name);
     if (IsExcludedFromSigning(lower)) continue;
     has_host = has_host || lower == "host";
     to_sign.emplace_back(name, value);
   }
   if (!has_host) to_sign.emplace_back("host", HostHeader(url));
   std::map<std::string, std::string> names;  // just for the sorted, de-duplicated list
-  for (const auto& kv : to_sign) names.emplace(Lower(kv.first), "");
+  for (const auto& kv : to_sign) names.emplace(core::AsciiLower(kv.first), "");
   std::string signed_headers;
   for (const auto& kv : names) {
     if (!signed_headers.empty()) signed_headers.push_back(';');

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "cloud/aws/sigv4.h"
+#include "core/ascii.h"
 
 namespace gpufleet::cloud::aws {
 namespace {
@@ -14,12 +15,6 @@ using Outcome = std::variant<VerifiedCaller, VerifyFailure>;
 
 VerifyFailure Fail(VerifyError e, std::string message) { return VerifyFailure{e, std::move(message)}; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -98,7 +93,7 @@ std::variant<Claim, VerifyFailure> ClaimFromHeader(const ReceivedRequest& r, std
       c.signed_headers = std::string(value);
       have_signed = true;
     } else if (name == "Signature") {
-      c.signature = Lower(value);
+      c.signature = core::AsciiLower(value);
       have_signature = true;
     }
   }
@@ -141,7 +136,7 @@ std::variant<Claim, VerifyFailure> ClaimFromQuery(const std::map<std::string, st
     }
     *field = it->second;
   }
-  c.signature = Lower(c.signature);
+  c.signature = core::AsciiLower(c.signature);
   if (auto it = q.find("X-Amz-Security-Token"); it != q.end()) c.session_token = it->second;
   if (auto it = q.find("X-Amz-Expires"); it != q.end()) {
     const std::string& e = it->second;

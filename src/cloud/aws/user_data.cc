@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/yaml.h"
+#include "core/ascii.h"
 
 namespace gpufleet::cloud::aws {
 
@@ -11,11 +12,6 @@ namespace {
 
 constexpr std::string_view kNodeConfigType = "application/node.eks.aws";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -38,14 +34,14 @@ Result<MimePart> ParsePart(std::string_view text, std::string_view where) {
     if (colon == std::string_view::npos) {
       return InvalidArgumentError(std::string(where) + ": header line \"" + std::string(line) + "\" has no ':'");
     }
-    part.headers[Lower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
+    part.headers[core::AsciiLower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
   }
   part.body = std::string(text.substr(pos));
   return part;
 }
 
 std::string BoundaryOf(std::string_view content_type) {
-  const std::string lower = Lower(content_type);
+  const std::string lower = core::AsciiLower(content_type);
   size_t at = lower.find("boundary=");
   if (at == std::string::npos) return "";
   std::string_view rest = content_type.substr(at + 9);
@@ -75,13 +71,13 @@ std::string QuoteList(const std::vector<std::string>& items) {
 std::string MimePart::content_type() const {
   auto it = headers.find("content-type");
   if (it == headers.end()) return "text/plain";
-  return Lower(Trim(it->second.substr(0, it->second.find(';'))));
+  return core::AsciiLower(Trim(it->second.substr(0, it->second.find(';'))));
 }
 
 Result<std::vector<MimePart>> SplitUserData(std::string_view text) {
   std::vector<MimePart> parts;
   if (Trim(text).empty()) return parts;
-  const std::string lower_head = Lower(text.substr(0, 512));
+  const std::string lower_head = core::AsciiLower(text.substr(0, 512));
   if (lower_head.rfind("mime-version:", 0) != 0 && lower_head.find("content-type: multipart") == std::string::npos) {
     // Not MIME: a NodeConfig document or a script.
     MimePart part;

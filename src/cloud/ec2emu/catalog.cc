@@ -5,16 +5,14 @@
 #include <fstream>
 #include <functional>
 
+#include "core/ascii.h"
+
 namespace gpufleet::cloud::ec2emu {
 
 namespace {
 
 using nlohmann::json;
 
-std::string Upper(std::string s) {
-  for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // "us-west-2" -> "usw2", "ap-northeast-1" -> "apne1", "eu-central-1" -> "euc1".
 std::string RegionAbbreviation(std::string_view region) {
@@ -105,10 +103,10 @@ json TypeInfo(const json& t, const std::string& arch) {
   if (auto gpu = t.find("gpu"); gpu != t.end()) {
     const std::string manufacturer = gpu->value("manufacturer", "");
     // EC2's GpuInfo name ("H100", "L40S", "A10G"); the table's modelId is the NVML product.
-    const std::string model = Upper(gpu->value("name", ""));
+    const std::string model = core::AsciiUpper(gpu->value("name", ""));
     const int64_t count = gpu->value("count", 0), mib = gpu->value("memoryMiB", 0);
     info["gpuInfo"] = {{"gpus", json::array({{{"name", model},
-                                              {"manufacturer", manufacturer == "nvidia" ? "NVIDIA" : Upper(manufacturer)},
+                                              {"manufacturer", manufacturer == "nvidia" ? "NVIDIA" : core::AsciiUpper(manufacturer)},
                                               {"count", count},
                                               {"memoryInfo", {{"sizeInMiB", mib}}}}})},
                        {"totalGpuMemoryInMiB", count * mib}};
@@ -116,7 +114,7 @@ json TypeInfo(const json& t, const std::string& arch) {
   if (auto acc = t.find("accelerators"); acc != t.end() && acc->is_array() && !acc->empty()) {
     json accelerators = json::array();
     for (const auto& a : *acc) {
-      accelerators.push_back({{"name", a.value("name", "")}, {"manufacturer", Upper(a.value("manufacturer", ""))},
+      accelerators.push_back({{"name", a.value("name", "")}, {"manufacturer", core::AsciiUpper(a.value("manufacturer", ""))},
                               {"count", a.value("count", 0)}});
     }
     info["inferenceAcceleratorInfo"] = {{"accelerators", accelerators}};
