@@ -173,6 +173,9 @@ Result<AwsCloudProvider::Resolved> AwsCloudProvider::ResolveClass(kube::EC2NodeC
     auto image = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.id == wanted_id; });
     if (image == images.end()) continue;
     status.amis.push_back({.id = id, .name = image->name, .requirements = reqs, .deprecated = image->deprecated});
+    auto parsed = core::Requirements::FromNodeSelectorRequirements(reqs);
+    if (!parsed.ok()) return parsed.status();
+    if (!image->deprecated) resolved.bootable.emplace_back(id, std::move(*parsed));
   }
 
   for (const auto& term : spec.capacity_reservation_selector_terms) {

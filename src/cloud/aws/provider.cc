@@ -175,10 +175,8 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes
 }
 
 std::string AwsCloudProvider::AmiFor(const Resolved& resolved, const scheduling::InstanceType& type) const {
-  for (const auto& ami : resolved.status.amis) {
-    if (ami.deprecated) continue;
-    auto reqs = core::Requirements::FromNodeSelectorRequirements(ami.requirements);
-    if (reqs.ok() && type.requirements.IsCompatible(*reqs)) return ami.id;
+  for (const auto& [id, reqs] : resolved.bootable) {
+    if (type.requirements.IsCompatible(reqs)) return id;
   }
   return "";
 }

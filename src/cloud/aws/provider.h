@@ -86,6 +86,8 @@ class AwsCloudProvider final : public CloudProvider {
     kube::EC2NodeClassStatus status;
     std::vector<Ec2Subnet> subnets;
     std::vector<Ec2CapacityReservation> reservations;  // free counts as of resolution, minus our launches
+    // Non-deprecated AMIs with their requirements parsed, in status order (AmiFor runs per type).
+    std::vector<std::pair<std::string, core::Requirements>> bootable;
     uint64_t version = 0;
   };
   struct CachedResolution {

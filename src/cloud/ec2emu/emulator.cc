@@ -63,89 +63,89 @@ Result<std::unique_ptr<Emulator>> Emulator::Start(EmulatorOptions options) {
   http.listen = e.options_.listen;
   http.plain_http = true;
   http.max_body_bytes = 1 << 20;
-  auto handler = [&e](apiserver::HttpRequest& request) -> apiserver::HttpResponse {
-    const std::string_view amz_target = request.Header("x-amz-target");
-    const bool ssm = amz_target.rfind("AmazonSSM.", 0) == 0;
-    // Faults first: a throttled or failing endpoint answers before it reads the request.
-    std::chrono::milliseconds latency{0};
-    std::optional<Reply> injected;
-    {
-      std::lock_guard lock(e.mu_);
-      std::string action = ssm ? std::string(amz_target.substr(10)) : "";
-      if (!ssm) {
-        auto q = request.query.find("Action");
-        if (q != request.query.end()) action = q->second;
-        auto form = apiserver::ParseQuery(request.body);
-        if (auto f = form.find("Action"); f != form.end()) action = f->second;
-      }
-      if (e.faults_.AppliesTo(action)) {
-        ++e.calls_;
-        latency = e.faults_.latency;
-        const std::string id = e.service_->NewRequestId();
-        if (e.faults_.server_errors_next > 0) {
-          --e.faults_.server_errors_next;
-          injected = ssm ? Reply{500, "application/x-amz-json-1.1", R"({"__type":"InternalServerError","message":"injected"})"}
-                         : Reply{500, "text/xml;charset=UTF-8",
-                                 ErrorXml({500, "InternalError", "An internal error has occurred"}, id)};
-        } else if (e.faults_.throttle_next > 0 ||
-                   (e.faults_.throttle_every > 0 && e.calls_ % e.faults_.throttle_every == 0)) {
-          if (e.faults_.throttle_next > 0) --e.faults_.throttle_next;
-          injected = ssm ? Reply{400, "application/x-amz-json-1.1", R"({"__type":"ThrottlingException","message":"Rate exceeded"})"}
-                         : Reply{503, "text/xml;charset=UTF-8", ErrorXml({503, "RequestLimitExceeded", "Request limit exceeded."}, id)};
-        }
-      }
-    }
-    if (latency.count() > 0) std::this_thread::sleep_for(latency);
-    if (injected) return ToHttp(*injected);
-
-    aws::ReceivedRequest received{request.method, request.target, &request.headers, request.body};
-    auto verified = aws::VerifyRequest(
-        received,
-        [&e](std::string_view key) -> std::optional<std::string> {
-          auto it = e.secrets_.find(key);
-          return it != e.secrets_.end() ? it->second : e.secret_;
-        },
-        ssm ? "ssm" : "ec2", e.clock_->Now());
-    std::lock_guard lock(e.mu_);
-    const std::string request_id = e.service_->NewRequestId();
-    if (auto* failure = std::get_if<aws::VerifyFailure>(&verified)) {
-      kLog.Info("request refused", {{"reason", failure->message}});
-      if (ssm) {
-        const bool bad_signature = failure->error == aws::VerifyError::kSignatureMismatch;
-        return ToHttp(Reply{400, "application/x-amz-json-1.1",
-                            nlohmann::json{{"__type", bad_signature ? "InvalidSignatureException" : "UnrecognizedClientException"},
-                                           {"message", failure->message}}.dump()});
-      }
-      if (failure->error == aws::VerifyError::kRequestExpired) {
-        return ToHttp(Reply{400, "text/xml;charset=UTF-8", ErrorXml({400, "RequestExpired", failure->message}, request_id)});
-      }
-      return ToHttp(Reply{401, "text/xml;charset=UTF-8",
-                          ErrorXml({401, "AuthFailure", "AWS was not able to validate the provided access credentials"},
-                                   request_id)});
-    }
-    const auto& caller = std::get<aws::VerifiedCaller>(verified);
-    if (caller.region != e.options_.region) {
-      const std::string message = "Credential should be scoped to a valid region, not '" + caller.region +
-                                  "'. This endpoint serves " + e.options_.region + ".";
-      if (ssm) {
-        return ToHttp(Reply{400, "application/x-amz-json-1.1",
-                            nlohmann::json{{"__type", "InvalidSignatureException"}, {"message", message}}.dump()});
-      }
-      return ToHttp(Reply{401, "text/xml;charset=UTF-8", ErrorXml({401, "AuthFailure", message}, request_id)});
-    }
-    if (ssm) return ToHttp(e.service_->HandleSsm(amz_target, request.body));
-    FormParams params(request.query.begin(), request.query.end());
-    if (request.method == "POST") {
-      for (auto& [k, v] : apiserver::ParseQuery(request.body)) params[k] = v;
-    }
-    return ToHttp(e.service_->HandleEc2(params, e.faults_));
-  };
+  auto handler = [&e](apiserver::HttpRequest& request) { return e.Serve(request); };
   auto accept_all = [](const apiserver::HttpRequest&, X509*) -> Result<std::string> { return std::string("aws"); };
   GF_ASSIGN_OR_RETURN(e.server_, apiserver::HttpServer::Start(http, handler, accept_all));
   e.loop_ = std::jthread([&e](std::stop_token stop) { e.Loop(stop); });
   kLog.Info("EC2 emulator serving", {{"endpoint", e.endpoint()}, {"region", e.options_.region},
                                      {"credentials", e.credentials_file_}});
   return emulator;
+}
+
+apiserver::HttpResponse Emulator::Serve(apiserver::HttpRequest& request) {
+  const std::string_view amz_target = request.Header("x-amz-target");
+  const bool ssm = amz_target.rfind("AmazonSSM.", 0) == 0;
+  // EC2 parameters come from the query and, for POST, the form body; parsed once.
+  FormParams params;
+  if (!ssm) {
+    params.insert(request.query.begin(), request.query.end());
+    if (request.method == "POST") {
+      for (auto& [k, v] : apiserver::ParseQuery(request.body)) params[k] = v;
+    }
+  }
+  // Faults first: a throttled or failing endpoint answers before it reads the request.
+  std::chrono::milliseconds latency{0};
+  std::optional<Reply> injected;
+  {
+    std::lock_guard lock(mu_);
+    std::string action(ssm ? amz_target.substr(10) : "");
+    if (auto a = params.find("Action"); a != params.end()) action = a->second;
+    if (faults_.AppliesTo(action)) {
+      ++calls_;
+      latency = faults_.latency;
+      const std::string id = service_->NewRequestId();
+      if (faults_.server_errors_next > 0) {
+        --faults_.server_errors_next;
+        injected = ssm ? Reply{500, "application/x-amz-json-1.1", R"({"__type":"InternalServerError","message":"injected"})"}
+                       : Reply{500, "text/xml;charset=UTF-8",
+                               ErrorXml({500, "InternalError", "An internal error has occurred"}, id)};
+      } else if (faults_.throttle_next > 0 || (faults_.throttle_every > 0 && calls_ % faults_.throttle_every == 0)) {
+        if (faults_.throttle_next > 0) --faults_.throttle_next;
+        injected = ssm ? Reply{400, "application/x-amz-json-1.1", R"({"__type":"ThrottlingException","message":"Rate exceeded"})"}
+                       : Reply{503, "text/xml;charset=UTF-8", ErrorXml({503, "RequestLimitExceeded", "Request limit exceeded."}, id)};
+      }
+    }
+  }
+  if (latency.count() > 0) std::this_thread::sleep_for(latency);
+  if (injected) return ToHttp(*injected);
+
+  aws::ReceivedRequest received{request.method, request.target, &request.headers, request.body};
+  auto verified = aws::VerifyRequest(
+      received,
+      [this](std::string_view key) -> std::optional<std::string> {
+        auto it = secrets_.find(key);
+        return it != secrets_.end() ? it->second : secret_;
+      },
+      ssm ? "ssm" : "ec2", clock_->Now());
+  std::lock_guard lock(mu_);
+  const std::string request_id = service_->NewRequestId();
+  if (auto* failure = std::get_if<aws::VerifyFailure>(&verified)) {
+    kLog.Info("request refused", {{"reason", failure->message}});
+    if (ssm) {
+      const bool bad_signature = failure->error == aws::VerifyError::kSignatureMismatch;
+      return ToHttp(Reply{400, "application/x-amz-json-1.1",
+                          nlohmann::json{{"__type", bad_signature ? "InvalidSignatureException" : "UnrecognizedClientException"},
+                                         {"message", failure->message}}.dump()});
+    }
+    if (failure->error == aws::VerifyError::kRequestExpired) {
+      return ToHttp(Reply{400, "text/xml;charset=UTF-8", ErrorXml({400, "RequestExpired", failure->message}, request_id)});
+    }
+    return ToHttp(Reply{401, "text/xml;charset=UTF-8",
+                        ErrorXml({401, "AuthFailure", "AWS was not able to validate the provided access credentials"},
+                                 request_id)});
+  }
+  const auto& caller = std::get<aws::VerifiedCaller>(verified);
+  if (caller.region != options_.region) {
+    const std::string message = "Credential should be scoped to a valid region, not '" + caller.region +
+                                "'. This endpoint serves " + options_.region + ".";
+    if (ssm) {
+      return ToHttp(Reply{400, "application/x-amz-json-1.1",
+                          nlohmann::json{{"__type", "InvalidSignatureException"}, {"message", message}}.dump()});
+    }
+    return ToHttp(Reply{401, "text/xml;charset=UTF-8", ErrorXml({401, "AuthFailure", message}, request_id)});
+  }
+  if (ssm) return ToHttp(service_->HandleSsm(amz_target, request.body));
+  return ToHttp(service_->HandleEc2(params, faults_));
 }
 
 Emulator::~Emulator() { Stop(); }

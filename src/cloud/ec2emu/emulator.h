@@ -60,6 +60,8 @@ class Emulator {
  private:
   explicit Emulator(EmulatorOptions options) : options_(std::move(options)) {}
   Result<bool> LoadOrWriteCredentials();
+  // One request: faults, SigV4, then the EC2 or SSM service.
+  apiserver::HttpResponse Serve(apiserver::HttpRequest& request);
   void Loop(std::stop_token stop);
 
   EmulatorOptions options_;
