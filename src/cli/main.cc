@@ -12,6 +12,7 @@
 #include "core/commands.h"
 #include "core/log.h"
 #include "kube/commands.h"
+#include "provisioner/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   gpufleet::kube::AddCommands(app);
   gpufleet::cloud::ec2emu::AddCommands(app);
   gpufleet::cloud::aws::AddCommands(app);
+  gpufleet::provisioner::AddCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -32,6 +32,6 @@ struct PodResources {
 
 // OutOfRange (naming the resource) only when a sum leaves Quantity's range; InvalidArgument
 // naming the container for a negative request.
-Result<core::ResourceList> EffectiveRequests(const PodResources& pod);
+::gpufleet::Result<core::ResourceList> EffectiveRequests(const PodResources& pod);
 
 }  // namespace gpufleet::scheduling

@@ -114,6 +114,15 @@ Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
   if (claim.uid.empty()) return InvalidArgumentError("NodeClaim " + claim.name + " has no UID (the launch's idempotency token)");
   Resolved resolved;
   GF_ASSIGN_OR_RETURN(auto types, InstanceTypesFor(claim.node_class, resolved, &claim.requirements));
+  // Idempotency before any local bookkeeping: a launch that already happened (a retry after a
+  // crash, or a reconcile that read a stale cache) gets its instance back, even where offerings
+  // as counted now (the reservation slot it took) would refuse a new launch.
+  GF_ASSIGN_OR_RETURN(auto existing,
+                      DescribeInstances(ec2_, {},
+                                        {{"tag:karpenter.sh/nodeclaim", {claim.name}},
+                                         {"tag:kubernetes.io/cluster/" + options_.cluster.name, {"owned"}},
+                                         {"instance-state-name", {"pending", "running"}}}));
+  if (!existing.empty()) return ToMachine(existing.front());
   const std::string where = "EC2NodeClass " + claim.node_class.name;
   if (resolved.subnets.empty()) return FailedPreconditionError(where + ": no subnet matches subnetSelectorTerms");
   if (resolved.status.security_groups.empty()) {

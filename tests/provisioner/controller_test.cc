@@ -1,0 +1,298 @@
+// The acceptance flows of issue 7 against the embedded API server and the EC2 emulator: the
+// seed's GPU NodePool launching into the ODCR and a node that initializes only once its GPU is
+// allocatable; falling back when the reservation is used up; insufficient capacity; limits;
+// invalid objects; termination and garbage collection.
+#include "provisioner/controller_fixture.h"
+
+#include "cloud/aws/ec2.h"
+#include "provisioner/garbage_collection.h"
+
+namespace gpufleet::provisioner {
+namespace {
+
+using testing::ControllerFixture;
+
+bool HasCondition(const kube::NodeClaim& c, std::string_view type, std::string_view status) {
+  const kube::Condition* found = kube::FindCondition(c.status.conditions, type);
+  return found != nullptr && found->status == status;
+}
+
+std::string Label(const kube::ObjectMeta& meta, std::string_view key) {
+  auto it = meta.labels.find(key);
+  return it == meta.labels.end() ? "" : it->second.str();
+}
+
+class ProvisionerTest : public ControllerFixture {
+ protected:
+  std::string SeedOdcr() {
+    auto reservations = cloud::aws::DescribeCapacityReservations(*ec2_, {}, {{"state", {"active"}}});
+    EXPECT_TRUE(reservations.ok()) << reservations.status();
+    return reservations.ok() && !reservations->empty() ? (*reservations)[0].id : "";
+  }
+
+  // The walkthrough: apply the seed, patch the ODCR id in, wait for the NodeClass to resolve.
+  std::string ApplySeed() {
+    ApplyFile("deploy/examples/seed/ec2nodeclass.yaml");
+    ApplyFile("deploy/examples/seed/nodepool.yaml");
+    std::string odcr = SeedOdcr();
+    nlohmann::json patch = {{"spec", {{"capacityReservationSelectorTerms", {{{"id", odcr}}}}}}};
+    auto patched = client_->Patch(kube::EC2NodeClass::Resource(), "", "gpu", kube::PatchType::kMerge, patch);
+    EXPECT_TRUE(patched.ok()) << patched.status();
+    EXPECT_TRUE(Eventually([&] {
+      auto nc = kube::TypedClient<kube::EC2NodeClass>(*client_).Get("", "gpu");
+      return nc.ok() && nc->Ready() && nc->status.capacity_reservations.size() == 1 &&
+             nc->status.capacity_reservations[0].id == odcr;
+    })) << "EC2NodeClass gpu never became Ready with the ODCR resolved";
+    EXPECT_TRUE(Eventually([&] {
+      auto pool = kube::TypedClient<kube::NodePool>(*client_).Get("", "gpu");
+      return pool.ok() && pool->Ready();
+    })) << "NodePool gpu never became Ready";
+    return odcr;
+  }
+
+  std::vector<kube::NodeClaim> LaunchedClaims(size_t n) {
+    std::vector<kube::NodeClaim> claims;
+    EXPECT_TRUE(Eventually([&] {
+      claims = NodeClaims();
+      size_t launched = 0;
+      for (const auto& c : claims) launched += HasCondition(c, "Launched", "True");
+      return launched == n && claims.size() == n;
+    })) << "expected " << n << " launched NodeClaims, have " << claims.size();
+    return claims;
+  }
+};
+
+TEST_F(ProvisionerTest, SeedFlowLaunchesIntoTheReservationAndInitializesOnlyWithTheGpu) {
+  StartController();
+  const std::string odcr = ApplySeed();
+  Apply(GpuPod("nvidia-smi"));
+
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  const kube::NodeClaim& claim = claims[0];
+  EXPECT_EQ(Label(claim.metadata, "node.kubernetes.io/instance-type"), "g6e.2xlarge");
+  EXPECT_EQ(Label(claim.metadata, "karpenter.sh/capacity-type"), "reserved");
+  EXPECT_EQ(Label(claim.metadata, "karpenter.k8s.aws/capacity-reservation-id"), odcr);
+  EXPECT_EQ(Label(claim.metadata, "karpenter.sh/nodepool"), "gpu");
+  EXPECT_EQ(claim.spec.resources.requests.Get("nvidia.com/gpu").AsApproximateDouble(), 1);
+  ASSERT_FALSE(claim.status.provider_id.empty());
+  auto instances = Instances();
+  ASSERT_EQ(instances.size(), 1u);
+  EXPECT_EQ(instances[0].instance_type, "g6e.2xlarge");
+  EXPECT_EQ(instances[0].capacity_type, "reserved");
+  EXPECT_EQ(instances[0].reservation_id, odcr);
+  EXPECT_FALSE(EventsFor("nvidia-smi").empty());
+
+  // The kubelet registers; the GPU is not allocatable yet.
+  RegisterNode("ip-10-0-1-1.us-west-2.compute.internal", claim.status.provider_id);
+  ASSERT_TRUE(Eventually([&] {
+    auto node = GetNode("ip-10-0-1-1.us-west-2.compute.internal");
+    auto c = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claim.metadata.name);
+    return node && c.ok() && HasCondition(*c, "Registered", "True") &&
+           Label(node->metadata, "karpenter.sh/registered") == "true";
+  }));
+  auto node = GetNode("ip-10-0-1-1.us-west-2.compute.internal");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(Label(node->metadata, "nvidia.com/gpu.present"), "true");
+  EXPECT_EQ(Label(node->metadata, "karpenter.sh/nodepool"), "gpu");
+  EXPECT_EQ(Label(node->metadata, "karpenter.sh/capacity-type"), "reserved");
+  bool gpu_taint = false, unregistered = false;
+  for (const auto& t : node->spec.taints) {
+    gpu_taint |= t.key == "nvidia.com/gpu" && t.effect == core::TaintEffect::kNoSchedule;
+    unregistered |= t.key == "karpenter.sh/unregistered";
+  }
+  EXPECT_TRUE(gpu_taint);
+  EXPECT_FALSE(unregistered);
+  ASSERT_TRUE(Eventually([&] {
+    auto c = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claim.metadata.name);
+    const kube::Condition* init = c.ok() ? kube::FindCondition(c->status.conditions, "Initialized") : nullptr;
+    return init != nullptr && init->status == "Unknown" && init->message.find("nvidia.com/gpu") != std::string::npos;
+  })) << "Initialized must wait for nvidia.com/gpu";
+  EXPECT_NE(Label(GetNode("ip-10-0-1-1.us-west-2.compute.internal")->metadata, "karpenter.sh/initialized"), "true");
+
+  // The device plugin publishes the GPU.
+  SetNodeStatus("ip-10-0-1-1.us-west-2.compute.internal", /*with_gpu=*/true);
+  ASSERT_TRUE(Eventually([&] {
+    auto c = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claim.metadata.name);
+    return c.ok() && HasCondition(*c, "Initialized", "True") && c->Ready();
+  }));
+  EXPECT_EQ(Label(GetNode("ip-10-0-1-1.us-west-2.compute.internal")->metadata, "karpenter.sh/initialized"), "true");
+  EXPECT_EQ(NodeClaims().size(), 1u);
+  EXPECT_EQ(Instances().size(), 1u);
+  EXPECT_GE(controller_->metrics().Value("karpenter_nodeclaims_created_total",
+                                          {{"nodepool", "gpu"}, {"reason", "provisioning"}}),
+            1);
+}
+
+TEST_F(ProvisionerTest, ReservationUsedUpThenOnDemandBecauseTheNodePoolAllowsIt) {
+  StartController();
+  const std::string odcr = ApplySeed();
+  Apply(GpuPod("gpu-1"));
+  Apply(GpuPod("gpu-2"));
+  LaunchedClaims(2);
+  Apply(GpuPod("gpu-3"));
+  auto claims = LaunchedClaims(3);
+  int reserved = 0, on_demand = 0;
+  for (const auto& c : claims) {
+    std::string type = Label(c.metadata, "karpenter.sh/capacity-type");
+    reserved += type == "reserved";
+    on_demand += type == "on-demand";
+  }
+  EXPECT_EQ(reserved, 2) << "the ODCR holds two g6e.2xlarge";
+  EXPECT_EQ(on_demand, 1);
+  EXPECT_EQ(Instances().size(), 3u);
+}
+
+TEST_F(ProvisionerTest, ReservedOnlyNodePoolLeavesThePodPendingOnceTheReservationIsUsedUp) {
+  StartController();
+  ApplySeed();
+  nlohmann::json patch = {{"spec",
+                           {{"template",
+                             {{"spec",
+                               {{"requirements",
+                                 {{{"key", "node.kubernetes.io/instance-type"}, {"operator", "In"}, {"values", {"g6e.2xlarge"}}},
+                                  {{"key", "karpenter.sh/capacity-type"}, {"operator", "In"}, {"values", {"reserved"}}}}}}}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::NodePool::Resource(), "", "gpu", kube::PatchType::kMerge, patch).ok());
+  Apply(GpuPod("gpu-1"));
+  Apply(GpuPod("gpu-2"));
+  LaunchedClaims(2);
+  Apply(GpuPod("gpu-3"));
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& e : EventsFor("gpu-3")) {
+      if (e.reason == "FailedScheduling") return true;
+    }
+    return false;
+  })) << "the pod that cannot be placed gets a FailedScheduling Event";
+  EXPECT_EQ(NodeClaims().size(), 2u);
+  EXPECT_EQ(Instances().size(), 2u);
+}
+
+TEST_F(ProvisionerTest, InsufficientCapacityFallsBackToTheNextCheapestType) {
+  cloud::ec2emu::FaultConfig faults;
+  faults.insufficient_capacity.push_back({.instance_type = "g6e.2xlarge", .zone = "", .capacity_type = ""});
+  emulator_->SetFaults(faults);
+  StartController();
+  ApplyFile("deploy/examples/seed/ec2nodeclass.yaml");
+  ApplyFile("deploy/examples/seed/nodepool.yaml");
+  nlohmann::json patch = {{"spec",
+                           {{"template",
+                             {{"spec",
+                               {{"requirements",
+                                 {{{"key", "node.kubernetes.io/instance-type"},
+                                   {"operator", "In"},
+                                   {"values", {"g6e.2xlarge", "g6e.4xlarge"}}},
+                                  {{"key", "karpenter.sh/capacity-type"}, {"operator", "In"}, {"values", {"on-demand"}}}}}}}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::NodePool::Resource(), "", "gpu", kube::PatchType::kMerge, patch).ok());
+  Apply(GpuPod("gpu-1"));
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(Label(claims[0].metadata, "node.kubernetes.io/instance-type"), "g6e.4xlarge");
+  auto instances = Instances();
+  ASSERT_EQ(instances.size(), 1u);
+  EXPECT_EQ(instances[0].instance_type, "g6e.4xlarge");
+}
+
+TEST_F(ProvisionerTest, LimitsReachedLeavePodsPendingWithAnEvent) {
+  StartController();
+  ApplySeed();
+  nlohmann::json patch = {{"spec", {{"limits", {{"nvidia.com/gpu", "1"}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::NodePool::Resource(), "", "gpu", kube::PatchType::kMerge, patch).ok());
+  Apply(GpuPod("gpu-1"));
+  LaunchedClaims(1);
+  Apply(GpuPod("gpu-2"));
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& e : EventsFor("gpu-2")) {
+      if (e.reason == "FailedScheduling" && e.message.find("limits") != std::string::npos) return true;
+    }
+    return false;
+  })) << "expected a FailedScheduling Event naming the limit";
+  EXPECT_EQ(NodeClaims().size(), 1u);
+  EXPECT_EQ(Instances().size(), 1u);
+  auto pool = kube::TypedClient<kube::NodePool>(*client_).Get("", "gpu");
+  ASSERT_TRUE(pool.ok());
+  EXPECT_EQ(pool->status.resources.Get("nvidia.com/gpu").AsApproximateDouble(), 1);
+}
+
+TEST_F(ProvisionerTest, InvalidNodePoolIsReportedAndSkipped) {
+  StartController();
+  ApplySeed();
+  nlohmann::json bad = {{"apiVersion", "karpenter.sh/v1"},
+                        {"kind", "NodePool"},
+                        {"metadata", {{"name", "bad"}}},
+                        {"spec",
+                         {{"weight", 100},
+                          {"template",
+                           {{"spec",
+                             {{"nodeClassRef", {{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "gpu"}}},
+                              {"requirements",
+                               {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {"x"}}}}}}}}}}}};
+  Apply(bad);
+  ASSERT_TRUE(Eventually([&] {
+    auto pool = kube::TypedClient<kube::NodePool>(*client_).Get("", "bad");
+    const kube::Condition* v = pool.ok() ? kube::FindCondition(pool->status.conditions, "ValidationSucceeded") : nullptr;
+    return v != nullptr && v->status == "False" && v->message.find("kubernetes.io/hostname") != std::string::npos &&
+           !pool->Ready();
+  }));
+  // The valid pool still provisions (the invalid one has the higher weight but is skipped).
+  Apply(GpuPod("gpu-1"));
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(Label(claims[0].metadata, "karpenter.sh/nodepool"), "gpu");
+}
+
+TEST_F(ProvisionerTest, DeletingANodeClaimTerminatesItsInstanceAndNode) {
+  StartController();
+  ApplySeed();
+  Apply(GpuPod("gpu-1"));
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  RegisterNode("ip-10-0-1-2.us-west-2.compute.internal", claims[0].status.provider_id, true);
+  ASSERT_TRUE(Eventually([&] {
+    auto c = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claims[0].metadata.name);
+    return c.ok() && c->Ready();
+  }));
+  // The pod is gone, so nothing asks for a replacement.
+  ASSERT_TRUE(client_->Delete(kube::Pod::Resource(), "default", "gpu-1", {.grace_period_seconds = 0}).ok());
+  ASSERT_TRUE(kube::TypedClient<kube::NodeClaim>(*client_).Delete("", claims[0].metadata.name).ok());
+  ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); })) << "the finalizer must let go once the instance is gone";
+  EXPECT_TRUE(Instances().empty());
+  EXPECT_FALSE(GetNode("ip-10-0-1-2.us-west-2.compute.internal").has_value());
+}
+
+TEST_F(ProvisionerTest, GarbageCollectsLeakedInstancesAndClaimsWhoseInstanceIsGone) {
+  StartController();
+  ApplySeed();
+  Apply(GpuPod("gpu-1"));
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  // An instance the cluster launched whose NodeClaim never existed (a leak).
+  cloud::NodeClaim orphan{.name = "gpu-orphan", .uid = "0a0b0c0d-0000-4000-8000-000000000001", .nodepool = "gpu",
+                          .node_class = {.group = "karpenter.k8s.aws", .kind = "EC2NodeClass", .name = "gpu"},
+                          .requirements = {}, .requests = {}, .labels = {}, .taints = {}, .startup_taints = {}, .tags = {}};
+  orphan.requirements.Add(core::Requirement::In("node.kubernetes.io/instance-type", {"g6e.2xlarge"}));
+  orphan.requirements.Add(core::Requirement::In("karpenter.sh/capacity-type", {"on-demand"}));
+  auto leaked = provider_->Create(orphan);
+  ASSERT_TRUE(leaked.ok()) << leaked.status();
+  ASSERT_EQ(Instances().size(), 2u);
+
+  GarbageCollector gc(controller_->cluster(), *provider_, controller_->metrics(), std::chrono::seconds(0));
+  auto first = gc.Collect();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->instances_terminated, 1);
+  EXPECT_EQ(first->nodeclaims_deleted, 0);
+  ASSERT_TRUE(Eventually([&] { return Instances().size() == 1; }));
+  EXPECT_EQ(Instances()[0].provider_id, claims[0].status.provider_id);
+
+  // The claimed instance disappears behind the controller's back.
+  ASSERT_TRUE(provider_->Delete(claims[0].status.provider_id).ok());
+  ASSERT_TRUE(Eventually([&] { return Instances().empty(); }));
+  ASSERT_TRUE(client_->Delete(kube::Pod::Resource(), "default", "gpu-1", {.grace_period_seconds = 0}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto again = gc.Collect();
+    return again.ok() && (again->nodeclaims_deleted == 1 || NodeClaims().empty());
+  }));
+  ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); }));
+}
+
+}  // namespace
+}  // namespace gpufleet::provisioner
