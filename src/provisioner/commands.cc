@@ -39,6 +39,7 @@ struct Flags {
   bool leader_elect = true;
   std::string lease_namespace = "kube-system", lease_name = "karpenter-leader-election";
   int lifecycle_workers = 4;
+  std::string gc_interval = "2m";
 };
 
 [[noreturn]] void Fail(std::string_view message) {
@@ -70,6 +71,8 @@ std::unique_ptr<apiserver::HttpServer> Serve(const std::string& listen, apiserve
                                                return std::string("anonymous");
                                              });
   if (!server.ok()) Fail(listen + ": " + std::string(server.status().message()));
+  std::string host = listen.substr(0, listen.rfind(':'));
+  kLog.Info("serving", {{"url", "http://" + host + ":" + std::to_string((*server)->port())}});
   return std::move(*server);
 }
 
@@ -89,6 +92,8 @@ int Run(const Flags& f) {
   options.lifecycle.registration_timeout =
       std::chrono::duration_cast<std::chrono::seconds>(ParseDuration("--registration-timeout", f.registration_timeout));
   options.lifecycle_workers = f.lifecycle_workers;
+  options.gc_interval = std::chrono::duration_cast<std::chrono::seconds>(ParseDuration("--gc-interval", f.gc_interval));
+  if (options.gc_interval < std::chrono::seconds(1)) Fail("--gc-interval: must be at least 1s");
   if (f.pending_pods == "unbound") {
     options.provisioner.pending_pods = PendingPodPolicy::kUnbound;
   } else if (f.pending_pods == "unschedulable") {
@@ -230,6 +235,8 @@ void AddCommands(CLI::App& app) {
   cmd->add_option("--lease-namespace", f->lease_namespace, "Namespace of the leader election Lease")
       ->capture_default_str();
   cmd->add_option("--lease-name", f->lease_name, "Name of the leader election Lease")->capture_default_str();
+  cmd->add_option("--gc-interval", f->gc_interval, "How often leaked instances and orphaned NodeClaims are collected")
+      ->capture_default_str();
   cmd->add_option("--lifecycle-workers", f->lifecycle_workers, "Concurrent NodeClaim reconciles")->capture_default_str();
   cmd->callback([f] {
     int rc = Run(*f);

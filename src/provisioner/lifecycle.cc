@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/crash_point.h"
 #include "core/labels.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -143,6 +144,7 @@ Result<core::Duration> NodeClaimLifecycle::Launch(kube::NodeClaim claim) {
     return core::Duration::zero();
   }
   auto pool = cluster_.nodepools.Get(std::string(claim.NodePoolName()));
+  core::CrashPoint("launch.before-create");
   auto begin = std::chrono::steady_clock::now();
   Result<cloud::Machine> machine = cloud_.Create(ToCloudClaim(claim, pool.get()));
   metrics_.Observe("karpenter_cloudprovider_duration_seconds", {{"method", "Create"}}, SecondsSince(begin));
@@ -172,10 +174,12 @@ Result<core::Duration> NodeClaimLifecycle::Launch(kube::NodeClaim claim) {
     return machine.status();
   }
 
+  core::CrashPoint("launch.after-create");
   // The instance's labels (type, zone, capacity type, reservation, GPU facts) on the NodeClaim.
   for (const auto& [k, v] : machine->labels) claim.metadata.labels[k] = v;
   kube::TypedClient<kube::NodeClaim> client(cluster_.client());
   GF_ASSIGN_OR_RETURN(claim, client.Update(claim));
+  core::CrashPoint("launch.after-labels");
   claim.status.provider_id = machine->provider_id;
   claim.status.image_id = machine->image_id;
   claim.status.capacity = machine->capacity;
@@ -184,6 +188,7 @@ Result<core::Duration> NodeClaimLifecycle::Launch(kube::NodeClaim claim) {
   SetCondition(claim.status.conditions, kRegistered, "Unknown", "", "", claim.metadata.generation,
                cluster_.clock().Now());
   GF_RETURN_IF_ERROR(WriteStatus(claim));
+  core::CrashPoint("launch.after-status");
   metrics_.Inc("karpenter_nodeclaims_launched_total", {{"nodepool", std::string(claim.NodePoolName())}});
   kLog.Info("launched nodeclaim", {{"nodeclaim", claim.metadata.name},
                                     {"provider-id", machine->provider_id},
@@ -252,6 +257,7 @@ Result<core::Duration> NodeClaimLifecycle::Register(kube::NodeClaim claim) {
   GF_RETURN_IF_ERROR(
       cluster_.client().Patch(kube::Node::Resource(), "", node->metadata.name, kube::PatchType::kMerge, patch).status());
 
+  core::CrashPoint("register.after-node-patch");
   claim.status.node_name = node->metadata.name;
   SetTrue(claim.status.conditions, kRegistered, claim.metadata.generation, now);
   SetCondition(claim.status.conditions, kInitialized, "Unknown", "", "", claim.metadata.generation, now);
@@ -296,6 +302,7 @@ Result<core::Duration> NodeClaimLifecycle::Initialize(kube::NodeClaim claim) {
   nlohmann::json patch = {{"metadata", {{"labels", {{std::string(kInitializedLabel), "true"}}}}}};
   GF_RETURN_IF_ERROR(
       cluster_.client().Patch(kube::Node::Resource(), "", node->metadata.name, kube::PatchType::kMerge, patch).status());
+  core::CrashPoint("initialize.after-node-label");
   claim.status.capacity = node->status.capacity;
   claim.status.allocatable = node->status.allocatable;
   SetTrue(claim.status.conditions, kInitialized, claim.metadata.generation, now);
@@ -340,6 +347,7 @@ Result<core::Duration> NodeClaimLifecycle::Finalize(kube::NodeClaim claim) {
                    {{"method", "Delete"}, {"error", std::string(cloud::ErrorKindName(cloud::Classify(s)))}});
       return s;
     }
+    core::CrashPoint("terminate.after-cloud-delete");
     gone = false;  // terminating: check again shortly
   }
   if (!gone) return core::Duration(options_.termination_poll);
@@ -351,6 +359,7 @@ Result<core::Duration> NodeClaimLifecycle::Finalize(kube::NodeClaim claim) {
     auto patched = cluster_.client().Patch(kube::Node::Resource(), "", node->metadata.name, kube::PatchType::kMerge, patch);
     if (!patched.ok() && patched.status().code() != StatusCode::kNotFound) return patched.status();
   }
+  core::CrashPoint("terminate.before-nodeclaim-finalizer");
   nlohmann::json patch = {{"metadata",
                            {{"resourceVersion", claim.metadata.resource_version},
                             {"finalizers", FinalizersWithout(claim.metadata)}}}};

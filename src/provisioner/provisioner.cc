@@ -3,6 +3,7 @@
 #include <map>
 #include <thread>
 
+#include "core/crash_point.h"
 #include "core/labels.h"
 #include "core/log.h"
 #include "kube/types/typed_client.h"
@@ -253,10 +254,17 @@ Result<std::string> Provisioner::CreateNodeClaim(const kube::NodePool& pool, con
   nc.spec.termination_grace_period = tmpl.spec.termination_grace_period;
   nc.spec.requirements = requirements.ToNodeSelectorRequirements();
   nc.spec.resources.requests = claim.requests;
+  // Karpenter counts pods as a resource of the claim ("pods": N). It also matters here: until the
+  // launch reports the instance's allocatable, the in-flight claim offers exactly these requests,
+  // so its pods (each taking one "pods") fit on it again in the next solve.
+  if (!nc.spec.resources.requests.Contains("pods")) {
+    nc.spec.resources.requests.Set("pods", core::Quantity::FromInt(static_cast<int64_t>(claim.pods.size())));
+  }
 
   kube::TypedClient<kube::NodeClaim> client(cluster_.client());
   GF_ASSIGN_OR_RETURN(kube::NodeClaim created, client.Create(nc));
   created_.insert(created.metadata.name);
+  core::CrashPoint("provision.after-nodeclaim-create");
   kLog.Info("created nodeclaim", {{"nodeclaim", created.metadata.name},
                                    {"nodepool", pool.metadata.name},
                                    {"instance_types", names.size()},

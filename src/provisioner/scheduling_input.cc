@@ -206,6 +206,11 @@ Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const st
   auto pool_label = node.metadata.labels.find(scheduling::keys::kNodePool);
   if (pool_label != node.metadata.labels.end()) out.nodepool = pool_label->second.str();
   out.labels = node.metadata.labels;
+  // Until the controller has synced a new Node's labels, the NodeClaim's say what it will carry
+  // (Karpenter's state node does the same); labels the Node already has win.
+  if (claim != nullptr) {
+    for (const auto& [k, v] : NodeClaimLabels(*claim, pool)) out.labels.emplace(k, v);
+  }
   out.labels[core::InternedString(core::labels::kHostname)] = node.metadata.name;
   out.taints = node.spec.taints;
   if (node.spec.unschedulable) {
@@ -221,7 +226,6 @@ Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const st
       if (have == nullptr || have->Sign() == 0) out.allocatable.Set(name, q);
     }
   }
-  (void)pool;
   for (const kube::Pod* pod : pods) {
     if (!HoldsResources(*pod)) continue;
     GF_ASSIGN_OR_RETURN(core::ResourceList requests, scheduling::EffectiveRequests(PodResourcesOf(pod->spec)));
