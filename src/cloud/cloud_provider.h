@@ -99,8 +99,11 @@ class CloudProvider {
   // Every machine this cluster launched that is not terminated.
   virtual Result<std::vector<Machine>> List() = 0;
   // The instance types `node_class` can launch, with offerings (zone x capacity type, price,
-  // availability, reservations) as of now, for the scheduling simulator.
-  virtual Result<std::vector<scheduling::InstanceType>> GetInstanceTypes(const NodeClassRef& node_class) = 0;
+  // availability, reservations) as of now, for the scheduling simulator. With `only`, just the
+  // types whose labels intersect it (a NodePool's requirements): a batch then copies and solves
+  // over the few types a pool can use instead of the whole catalog.
+  virtual Result<std::vector<scheduling::InstanceType>> GetInstanceTypes(const NodeClassRef& node_class,
+                                                                         const core::Requirements* only = nullptr) = 0;
   // Why `machine` no longer matches its NodeClass (e.g. "AMIDrift"), or nullopt.
   virtual Result<std::optional<std::string>> IsDrifted(const Machine& machine, const NodeClassRef& node_class) = 0;
   virtual std::vector<RepairPolicy> RepairPolicies() const = 0;

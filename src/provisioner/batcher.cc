@@ -18,7 +18,7 @@ void Batcher::Trigger() {
 
 bool Batcher::Wait(std::stop_token stop) {
   std::unique_lock lock(mu_);
-  if (!cv_.wait(lock, stop, [&] { return first_.has_value(); })) return false;
+  if (!cv_.wait(lock, stop, [&] { return first_.has_value(); }) || stop.stop_requested()) return false;
   while (true) {
     core::TimePoint deadline = std::min(*last_ + idle_, *first_ + max_);
     if (clock_.Now() >= deadline) break;

@@ -84,7 +84,16 @@ void Controller::RegisterHandlers() {
   };
   cluster_.nodepools.AddEventHandler({
       .on_add = pool_changed,
-      .on_update = [pool_changed](const auto&, const auto& pool) { pool_changed(pool); },
+      .on_update =
+          [this, pool_changed](const auto& old_pool, const auto& pool) {
+            // Status writes (resources, conditions) come with every NodeClaim change; only a new
+            // spec or a change of readiness can place pods that could not be placed before.
+            if (old_pool->metadata.generation != pool->metadata.generation || old_pool->Ready() != pool->Ready()) {
+              pool_changed(pool);
+            } else {
+              nodepool_queue_.Add(pool->metadata.name);
+            }
+          },
       .on_delete = {},
   });
   auto class_changed = [this](const std::shared_ptr<const kube::EC2NodeClass>& node_class) {
@@ -113,7 +122,8 @@ void Controller::ProvisioningLoop(std::stop_token stop) {
   while (batcher_.Wait(stop)) {
     metrics_.Observe("karpenter_provisioner_batch_window_seconds", {},
                      std::chrono::duration<double>(clock_.Now() - batcher_.BatchOpened()).count());
-    auto result = provisioner_.Provision();
+    auto result = provisioner_.Provision(stop);
+    if (stop.stop_requested()) break;
     if (!result.ok()) {
       kLog.Error("provisioning", {{"error", result.status()}});
       clock_.SleepFor(std::chrono::seconds(1), stop);

@@ -149,6 +149,8 @@ void DeclareControllerMetrics(Metrics& m) {
                      seconds);
   m.DeclareHistogram("karpenter_scheduler_scheduling_duration_seconds",
                      "Duration of one scheduling simulation (batch solve).", seconds);
+  m.DeclareHistogram("gpufleet_provisioner_decision_duration_seconds",
+                     "One batch's decision: caches read, instance types, solve (no API writes).", seconds);
   m.DeclareGauge("karpenter_scheduler_queue_depth", "Pods in the last batch handed to the scheduler.");
   m.DeclareHistogram("karpenter_pods_startup_duration_seconds",
                      "Time from pod creation until the pod is bound to a node (as seen by the controller).", seconds);

@@ -20,8 +20,6 @@ cloud::NodeClassRef RefOf(const kube::NodePool& pool) {
   return cloud::NodeClassRef{.group = ref.group, .kind = ref.kind, .name = ref.name};
 }
 
-std::string RefKey(const cloud::NodeClassRef& ref) { return ref.group + "/" + ref.kind + "/" + ref.name; }
-
 // What a NodeClaim occupies of its pool's limits: the instance's capacity once launched, what it
 // was created for before that.
 const core::ResourceList& Footprint(const kube::NodeClaim& claim) {
@@ -50,11 +48,12 @@ bool Provisioner::NodeClassReady(const Cluster& cluster, const kube::NodePool& p
   return node_class != nullptr && !node_class->metadata.deletion_timestamp && node_class->Ready();
 }
 
-Status Provisioner::WaitForCreatedClaims() {
+Status Provisioner::WaitForCreatedClaims(std::stop_token stop) {
   auto deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
   while (true) {
     std::erase_if(created_, [&](const std::string& name) { return cluster_.nodeclaims.Get(name) != nullptr; });
     if (created_.empty()) return OkStatus();
+    if (stop.stop_requested()) return CancelledError("stopping");
     if (std::chrono::steady_clock::now() > deadline) {
       // A claim created and deleted again before the cache saw it never shows up; give up on
       // those after the timeout rather than blocking provisioning.
@@ -66,10 +65,12 @@ Status Provisioner::WaitForCreatedClaims() {
   }
 }
 
-Result<ProvisionResult> Provisioner::Provision() {
+Result<ProvisionResult> Provisioner::Provision(std::stop_token stop) {
   ProvisionResult out;
-  Status synced = WaitForCreatedClaims();
+  Status synced = WaitForCreatedClaims(stop);
+  if (stop.stop_requested()) return CancelledError("stopping");
   if (!synced.ok()) kLog.Warn("cache behind", {{"error", synced}});
+  const auto decision_began = std::chrono::steady_clock::now();
 
   scheduling::Input input;
   std::vector<std::shared_ptr<const kube::Pod>> pods;
@@ -88,36 +89,33 @@ Result<ProvisionResult> Provisioner::Provision() {
   metrics_.Set("karpenter_scheduler_queue_depth", {}, static_cast<double>(pods.size()));
   if (pods.empty()) return out;
 
-  // NodePools that may launch, with their NodeClass's instance types (read once per NodeClass).
+  // NodePools that may launch, each with the instance types its requirements allow: the batch
+  // copies and solves over what a pool can launch, not the whole catalog (1,341 types for an
+  // EC2NodeClass). Two pools sharing types each get their own copy (their offerings may differ).
   std::vector<std::shared_ptr<const kube::NodePool>> pools;
-  std::map<std::string, std::vector<size_t>> types_by_class;
+  double types_seconds = 0;
   for (const auto& pool : cluster_.nodepools.List()) {
     if (pool->metadata.deletion_timestamp || pool->spec.replicas) continue;
     kube::NodePool defaulted = WithDefaults(*pool);
     if (!ValidateNodePool(defaulted).empty() || !NodeClassReady(cluster_, *pool)) continue;
     auto converted = ToSchedulingNodePool(defaulted);
     if (!converted.ok()) continue;
-    cloud::NodeClassRef ref = RefOf(*pool);
-    auto known = types_by_class.find(RefKey(ref));
-    if (known == types_by_class.end()) {
-      auto begin = std::chrono::steady_clock::now();
-      auto types = cloud_.GetInstanceTypes(ref);
-      metrics_.Observe("karpenter_cloudprovider_duration_seconds", {{"method", "GetInstanceTypes"}},
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
-      if (!types.ok()) {
-        metrics_.Inc("karpenter_cloudprovider_errors_total",
-                     {{"method", "GetInstanceTypes"}, {"error", std::string(cloud::ErrorKindName(cloud::Classify(types.status())))}});
-        kLog.Error("listing instance types", {{"nodepool", pool->metadata.name}, {"error", types.status()}});
-        continue;
-      }
-      std::vector<size_t> indices;
-      for (auto& t : *types) {
-        indices.push_back(input.instance_types.size());
-        input.instance_types.push_back(std::move(t));
-      }
-      known = types_by_class.emplace(RefKey(ref), std::move(indices)).first;
+    auto begin = std::chrono::steady_clock::now();
+    auto types = cloud_.GetInstanceTypes(RefOf(*pool), &converted->requirements);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    types_seconds += took;
+    metrics_.Observe("karpenter_cloudprovider_duration_seconds", {{"method", "GetInstanceTypes"}}, took);
+    if (!types.ok()) {
+      metrics_.Inc("karpenter_cloudprovider_errors_total",
+                   {{"method", "GetInstanceTypes"},
+                    {"error", std::string(cloud::ErrorKindName(cloud::Classify(types.status())))}});
+      kLog.Error("listing instance types", {{"nodepool", pool->metadata.name}, {"error", types.status()}});
+      continue;
     }
-    converted->instance_types = known->second;
+    for (auto& t : *types) {
+      converted->instance_types.push_back(input.instance_types.size());
+      input.instance_types.push_back(std::move(t));
+    }
     input.nodepools.push_back(std::move(converted).value());
     pools.push_back(pool);
   }
@@ -177,6 +175,8 @@ Result<ProvisionResult> Provisioner::Provision() {
   options.out_of_time = [&] { return std::chrono::steady_clock::now() - begin > options_.solve_timeout; };
   scheduling::Result result = scheduling::Solve(input, options);
   double solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  out.decision_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - decision_began).count();
+  metrics_.Observe("gpufleet_provisioner_decision_duration_seconds", {}, out.decision_seconds);
   metrics_.Observe("karpenter_scheduler_scheduling_duration_seconds", {{"controller", "provisioner"}}, solve_seconds);
 
   std::vector<std::string> claim_names(result.new_claims.size());
@@ -216,7 +216,8 @@ Result<ProvisionResult> Provisioner::Provision() {
   }
   kLog.Info("computed new nodeclaim(s) to fit pod(s)",
             {{"nodeclaims", out.nodeclaims_created}, {"pods", out.pending_pods}, {"unplaced", out.unplaced},
-             {"solve_ms", solve_seconds * 1000}});
+             {"solve_ms", solve_seconds * 1000}, {"decision_ms", out.decision_seconds * 1000},
+             {"instance_types_ms", types_seconds * 1000}, {"instance_types", input.instance_types.size()}});
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <string>
 
 #include "cloud/cloud_provider.h"
@@ -40,6 +41,7 @@ struct ProvisionResult {
   size_t nodeclaims_created = 0;
   size_t unplaced = 0;
   size_t on_existing = 0;  // placed on registered nodes or in-flight claims
+  double decision_seconds = 0;  // reading the caches, instance types and solving; no API writes
 };
 
 class Provisioner {
@@ -49,13 +51,14 @@ class Provisioner {
   // One batch. Errors are those that stopped it before any NodeClaim was created (instance types
   // could not be read, the caches never caught up); creating a NodeClaim that fails is logged
   // and counted, and the pods stay pending for the next batch.
-  Result<ProvisionResult> Provision();
+  // `stop` cuts short the wait for the caches (shutdown).
+  Result<ProvisionResult> Provision(std::stop_token stop = {});
 
   // The NodePool's status condition NodeClassReady: its NodeClass exists and is Ready.
   static bool NodeClassReady(const Cluster& cluster, const kube::NodePool& pool);
 
  private:
-  Status WaitForCreatedClaims();
+  Status WaitForCreatedClaims(std::stop_token stop);
   Result<std::string> CreateNodeClaim(const kube::NodePool& pool, const scheduling::NewNodeClaim& claim,
                                       const scheduling::Input& input);
 

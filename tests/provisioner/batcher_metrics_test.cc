@@ -73,6 +73,17 @@ TEST(BatcherTest, ZeroIdleClosesAtOnceAndStopEndsWait) {
   EXPECT_FALSE(result);
 }
 
+TEST(BatcherTest, StopWinsOverAPendingTrigger) {
+  // A stopping controller must not keep solving because a trigger is pending (with idle 0 that
+  // was a busy loop on shutdown).
+  core::FakeClock clock;
+  Batcher batcher(clock, milliseconds(0), milliseconds(0));
+  batcher.Trigger();
+  std::stop_source stop;
+  stop.request_stop();
+  EXPECT_FALSE(batcher.Wait(stop.get_token()));
+}
+
 TEST(MetricsTest, RendersPrometheusTextFormat) {
   Metrics m;
   m.DeclareCounter("karpenter_nodeclaims_created_total", "Number of nodeclaims created.");

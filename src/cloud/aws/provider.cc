@@ -165,13 +165,15 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::InstanceTypesFor
     std::lock_guard lock(mu_);
     types_cache_[ref.name] = {.catalog = catalog, .resolution = resolved.version, .types = types};
   }
+  if (only != nullptr) std::erase_if(types, [&](const auto& t) { return !t.requirements.DoesIntersect(*only); });
   ApplyAvailability(types, resolved);
   return types;
 }
 
-Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes(const NodeClassRef& node_class) {
+Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::GetInstanceTypes(const NodeClassRef& node_class,
+                                                                                const core::Requirements* only) {
   Resolved resolved;
-  return InstanceTypesFor(node_class, resolved);
+  return InstanceTypesFor(node_class, resolved, only);
 }
 
 std::string AwsCloudProvider::AmiFor(const Resolved& resolved, const scheduling::InstanceType& type) const {

@@ -63,7 +63,8 @@ class AwsCloudProvider final : public CloudProvider {
   Status Delete(const std::string& provider_id) override;
   Result<Machine> Get(const std::string& provider_id) override;
   Result<std::vector<Machine>> List() override;
-  Result<std::vector<scheduling::InstanceType>> GetInstanceTypes(const NodeClassRef& node_class) override;
+  Result<std::vector<scheduling::InstanceType>> GetInstanceTypes(const NodeClassRef& node_class,
+                                                                 const core::Requirements* only = nullptr) override;
   Result<std::optional<std::string>> IsDrifted(const Machine& machine, const NodeClassRef& node_class) override;
   std::vector<RepairPolicy> RepairPolicies() const override;
   std::string_view Name() const override { return "aws"; }
