@@ -13,12 +13,7 @@ const core::log::Logger kLog("status");
 
 // Karpenter names generated instance profiles <cluster>_<hash of the role>.
 std::string InstanceProfileName(const std::string& cluster, const std::string& role) {
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : cluster + "/" + role) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return cluster + "_" + std::to_string(hash);
+  return cluster + "_" + std::to_string(Fnv1a64(cluster + "/" + role));
 }
 
 }  // namespace

@@ -276,13 +276,16 @@ std::vector<std::string> ValidateEC2NodeClass(const kube::EC2NodeClass& node_cla
 std::string NodePoolHash(const kube::NodePool& pool) {
   kube::NodeClaimTemplate tmpl = WithDefaults(pool).spec.template_;
   tmpl.spec.requirements.clear();
-  std::string text = kube::Encode(tmpl).dump();
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a
+  return std::to_string(Fnv1a64(kube::Encode(tmpl).dump()));
+}
+
+uint64_t Fnv1a64(std::string_view text) {
+  uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : text) {
     hash ^= c;
     hash *= 1099511628211ull;
   }
-  return std::to_string(hash);
+  return hash;
 }
 
 kube::NodePool WithDefaults(kube::NodePool pool) {

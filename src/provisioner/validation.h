@@ -6,7 +6,9 @@
 // these messages and is skipped, never stopping the controller.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kube/types/karpenter.h"
@@ -29,5 +31,9 @@ kube::NodePool WithDefaults(kube::NodePool pool);
 // (Karpenter's v3 inputs), as a decimal uint64. NodeClaims carry the hash they were made from, so
 // a changed template shows as drift.
 std::string NodePoolHash(const kube::NodePool& pool);
+
+// 64-bit FNV-1a of `text`: stable across runs and builds (std::hash is not), for names and hashes
+// written into objects.
+uint64_t Fnv1a64(std::string_view text);
 
 }  // namespace gpufleet::provisioner

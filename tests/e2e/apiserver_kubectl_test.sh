@@ -71,15 +71,7 @@ kubectl get nodepool/gpu | grep -q "^gpu" || fail "get nodepool/gpu"
 kubectl get ec2nodeclass/gpu | grep -q "^gpu" || fail "get ec2nodeclass/gpu"
 kubectl get ec2nodeclass gpu -o jsonpath='{.spec.userData}' | grep -B 4 -A 20 "soci" | grep -q snapshotter \
   || fail "userData with soci"
-cat >"$WORK/patch-gpu-nodeclass.yaml" <<'YAML'
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: gpu
-spec:
-  capacityReservationSelectorTerms:
-    - id: cr-0123456789abcdef0
-YAML
+write_odcr_patch "$WORK/patch-gpu-nodeclass.yaml" cr-0123456789abcdef0
 kubectl patch ec2nodeclass gpu --patch-file "$WORK/patch-gpu-nodeclass.yaml" --type=merge | grep -q patched \
   || fail "seed patch"
 kubectl get ec2nodeclass gpu -o yaml | grep -A 3 capacityReservationSelectorTerms | grep -q "cr-0123456789abcdef0" \

@@ -111,15 +111,7 @@ expect_eq "$(kubectl get karpenter -o name | sort | tr '\n' ' ')" \
   "ec2nodeclass.karpenter.k8s.aws/gpu nodeclaim.karpenter.sh/gpu-abcde nodepool.karpenter.sh/gpu " "category -o name"
 
 # The walkthrough pins the ODCR by id with a merge patch.
-cat >"$WORK/patch-gpu-nodeclass.yaml" <<'YAML'
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: gpu
-spec:
-  capacityReservationSelectorTerms:
-    - id: cr-0123456789abcdef0
-YAML
+write_odcr_patch "$WORK/patch-gpu-nodeclass.yaml" cr-0123456789abcdef0
 kubectl patch ec2nodeclass gpu --patch-file "$WORK/patch-gpu-nodeclass.yaml" --type=merge | grep -q patched \
   || fail "merge patch with capacityReservationSelectorTerms"
 kubectl get ec2nodeclass gpu -o yaml | grep -A 3 capacityReservationSelectorTerms | grep -q "id: cr-0123456789abcdef0" \

@@ -38,3 +38,16 @@ require_kubectl() {
 
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: got '$1', want '$2'"; }
+
+# write_odcr_patch FILE ID: the seed walkthrough's patch file, pinning EC2NodeClass gpu to one ODCR.
+write_odcr_patch() {
+  cat >"$1" <<YAML
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: gpu
+spec:
+  capacityReservationSelectorTerms:
+    - id: $2
+YAML
+}

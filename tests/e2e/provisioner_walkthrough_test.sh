@@ -59,15 +59,7 @@ kubectl get nodepool/gpu >/dev/null
 kubectl get ec2nodeclass/gpu >/dev/null
 ODCR_ID=$("$AWS" ec2 describe-capacity-reservations --region $AWS_REGION --filters "Name=state,Values=active" --query "CapacityReservations[0].CapacityReservationId" --output text --endpoint-url "$ENDPOINT")
 [[ $ODCR_ID == cr-* ]] || die "no ODCR: '$ODCR_ID'"
-cat <<PATCH > "$WORK/patch-gpu-nodeclass.yaml"
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: gpu
-spec:
-  capacityReservationSelectorTerms:
-    - id: $ODCR_ID
-PATCH
+write_odcr_patch "$WORK/patch-gpu-nodeclass.yaml" "$ODCR_ID"
 kubectl patch ec2nodeclass gpu --patch-file "$WORK/patch-gpu-nodeclass.yaml" --type=merge >/dev/null
 kubectl get ec2nodeclass gpu -o yaml | grep -A 3 capacityReservationSelectorTerms | grep -q "$ODCR_ID" || die "patch not applied"
 ready() { [[ $(kubectl get "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
