@@ -40,6 +40,7 @@
 #include "kube/transport.h"
 #include "kube/types/typed_client.h"
 #include "provisioner/controller.h"
+#include "provisioner/status_controllers.h"
 
 using namespace gpufleet;
 using SteadyClock = std::chrono::steady_clock;
@@ -270,8 +271,9 @@ std::vector<double> MeasureLatency(Env& e, std::chrono::milliseconds idle, std::
   return out;
 }
 
-// One 100-pod batch's decision, `rounds` times (each round's pods in a new namespace; earlier
-// rounds' NodeClaims are in flight, as in a busy cluster).
+// One 100-pod batch's decision, `rounds` times. Each round starts from the same state: the
+// previous round's pods and NodeClaims are deleted first, so every round decides exactly 100
+// pending pods (the target's figure), not the growing backlog of a cluster whose nodes never come.
 std::vector<double> MeasureDecision(Env& e, int rounds) {
   provisioner::Metrics metrics;
   provisioner::DeclareControllerMetrics(metrics);
@@ -286,9 +288,19 @@ std::vector<double> MeasureDecision(Env& e, int rounds) {
   std::stop_source stop;
   cluster.Start(stop.get_token());
   if (!cluster.WaitForSync(std::chrono::seconds(30))) Die("caches never synced");
+  // The NodeClass's status (subnets, AMIs, Ready) as the status controller writes it.
+  provisioner::NodeClassStatusController status(cluster, [&](const kube::EC2NodeClassSpec& s) { return aws.Resolve(s); },
+                                                "gpufleet");
+  Must(status.Reconcile("gpu"), "resolving the EC2NodeClass");
+  for (int i = 0; i < 2000; ++i) {
+    auto nc = cluster.nodeclasses.Get("gpu");
+    if (nc && nc->Ready()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   provisioner::Provisioner prov(cluster, aws, metrics, {});
   // Warm the instance-type catalog (the 5-minute cache every batch then reads).
   Must(aws.GetInstanceTypes({.group = "karpenter.k8s.aws", .kind = "EC2NodeClass", .name = "gpu"}), "catalog");
+  kube::TypedClient<kube::NodeClaim> claims(*e.client);
   std::vector<double> out;
   for (int r = 0; r < rounds; ++r) {
     std::string ns = "decide-" + std::to_string(r);
@@ -300,9 +312,29 @@ std::vector<double> MeasureDecision(Env& e, int rounds) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     auto result = Must(prov.Provision(), "provision");
+    if (result.pending_pods != 100 || result.nodeclaims_created == 0) {
+      Die("decision round " + std::to_string(r) + ": " + std::to_string(result.pending_pods) + " pending, " +
+          std::to_string(result.nodeclaims_created) + " NodeClaims (expected 100 pending and new claims)");
+    }
     out.push_back(result.decision_seconds * 1000);
     std::cerr << "decision round " << r << ": " << result.pending_pods << " pending, " << result.nodeclaims_created
               << " NodeClaims, decision " << result.decision_seconds * 1000 << " ms\n";
+    // Back to the starting state: this round's pods and NodeClaims gone (finalizers dropped: no
+    // lifecycle controller runs here), and the caches showing it.
+    for (const auto& pod : pods) {
+      Must(e.client->Delete(kube::Pod::Resource(), ns, pod["metadata"]["name"].get<std::string>(), {.grace_period_seconds = 0}),
+           "pod delete");
+    }
+    for (const auto& nc : Must(claims.List(""), "nodeclaims").items) {
+      Must(e.client->Patch(kube::NodeClaim::Resource(), "", nc.metadata.name, kube::PatchType::kMerge,
+                           nlohmann::json{{"metadata", {{"finalizers", nullptr}}}}),
+           "nodeclaim finalizer");
+      Must(e.client->Delete(kube::NodeClaim::Resource(), "", nc.metadata.name), "nodeclaim delete");
+    }
+    while (!cluster.nodeclaims.List().empty() ||
+           !cluster.pods.ByIndex(kube::BasicInformer<kube::Pod>::kByNamespace, ns).empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   stop.request_stop();
   return out;
@@ -339,6 +371,8 @@ Child SpawnController(Env& e, const std::string& binary, const std::string& heal
                                   "AWS_SECRET_ACCESS_KEY=" + e.emulator->secret_access_key(),
                                   "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
                                   "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "HOME=" + e.dir};
+  // Allocator experiments (LD_PRELOAD=libjemalloc.so.2 bench/run provisioner) reach the child too.
+  if (const char* preload = std::getenv("LD_PRELOAD")) env.push_back(std::string("LD_PRELOAD=") + preload);
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -376,13 +410,17 @@ int main(int argc, char** argv) {
   app.add_option("--burst", burst);
   app.add_option("--nodes", nodes);
   app.add_option("--pods", pods);
+  std::string only;
+  app.add_option("--only", only, "run one part: latency, decision, burst or scale");
   app.add_option("--gpufleet", binary, "the gpufleet binary (burst and scale run it as a process)")->required();
   CLI11_PARSE(app, argc, argv);
   core::log::Configure(std::getenv("BENCH_LOG") ? core::log::Level::kInfo : core::log::Level::kWarn, core::log::Format::kConsole);
   nlohmann::json out = {{"benchmark", "provisioner"}};
 
-  {
+  auto wanted = [&](const std::string& part) { return only.empty() || only == part; };
+  if (wanted("latency") || wanted("decision")) {
     Env e = StartEnv(source_dir, data);
+    if (wanted("latency")) {
     auto zero = MeasureLatency(e, std::chrono::milliseconds(0), std::chrono::milliseconds(0), latency_pods, "zero");
     out["latency_ms_window0_p50"] = Percentile(zero, 0.5);
     out["latency_ms_window0_p90"] = Percentile(zero, 0.9);
@@ -391,11 +429,14 @@ int main(int argc, char** argv) {
     out["latency_ms_default_window_p90"] = Percentile(def, 0.9);
     std::cerr << "latency: window 0 p50 " << out["latency_ms_window0_p50"] << " ms; default window p50 "
               << out["latency_ms_default_window_p50"] << " ms\n";
+    }
+    if (wanted("decision")) {
     auto decision = MeasureDecision(e, decision_rounds);
     out["decision_ms_100_pods_p50"] = Percentile(decision, 0.5);
     out["decision_ms_100_pods_max"] = *std::max_element(decision.begin(), decision.end());
+    }
   }
-  {
+  if (wanted("burst")) {
     Env e = StartEnv(source_dir, data);
     std::string health = "127.0.0.1:" + std::to_string(18081 + getpid() % 1000);
     Child c = SpawnController(e, binary, health);
@@ -429,7 +470,7 @@ int main(int argc, char** argv) {
     out["burst_controller_peak_rss_mb"] = c.PeakRssMb();
     c.Stop();
   }
-  {
+  if (wanted("scale")) {
     Env e = StartEnv(source_dir, data);
     auto t0 = SteadyClock::now();
     std::vector<std::jthread> workers;

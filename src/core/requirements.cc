@@ -26,28 +26,52 @@ Result<Requirements> Requirements::FromNodeSelectorRequirements(
   return out;
 }
 
+const Requirements::Map& Requirements::EmptyMap() {
+  static const Map* const empty = new Map();
+  return *empty;
+}
+
+Requirements::Map& Requirements::Mutable() {
+  if (!by_key_) {
+    by_key_ = std::make_shared<Map>();
+  } else if (by_key_.use_count() > 1) {
+    by_key_ = std::make_shared<Map>(*by_key_);
+  }
+  return *by_key_;
+}
+
 void Requirements::Add(const Requirement& r) {
-  auto it = by_key_.find(r.key());
-  if (it == by_key_.end()) {
-    by_key_.emplace(r.key(), r);
+  if (by_key_) {
+    auto found = by_key_->find(r.key());
+    if (found != by_key_->end() && found->second == r) return;  // already this exact requirement
+  }
+  Map& map = Mutable();
+  auto it = map.find(r.key());
+  if (it == map.end()) {
+    map.emplace(r.key(), r);
     return;
   }
   it->second = r.Intersection(it->second);
 }
 
 void Requirements::Add(const Requirements& other) {
-  for (const auto& [key, r] : other.by_key_) Add(r);
+  if (empty()) {
+    by_key_ = other.by_key_;  // the intersection with nothing is `other`: share it
+    return;
+  }
+  if (by_key_ == other.by_key_) return;  // x ∩ x = x
+  for (const auto& [key, r] : other.ByKey()) Add(r);
 }
 
 Requirement Requirements::Get(std::string_view key) const {
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) return Requirement::Exists(key);
-  return it->second;
+  const Requirement* r = Find(key);
+  return r == nullptr ? Requirement::Exists(key) : *r;
 }
 
 const Requirement* Requirements::Find(std::string_view key) const {
-  auto it = by_key_.find(key);
-  return it == by_key_.end() ? nullptr : &it->second;
+  if (!by_key_) return nullptr;
+  auto it = by_key_->find(key);
+  return it == by_key_->end() ? nullptr : &it->second;
 }
 
 bool Requirements::DoesIntersectOn(const Requirements& incoming, std::string_view key) const {
@@ -63,9 +87,9 @@ bool Requirements::IntersectsKey(const Requirement& existing, const Requirement&
 
 bool Requirements::DoesIntersect(const Requirements& incoming) const {
   // Walk the smaller map and look up in the larger one.
-  const bool self_smaller = by_key_.size() <= incoming.by_key_.size();
-  const auto& small = self_smaller ? by_key_ : incoming.by_key_;
-  const auto& large = self_smaller ? incoming.by_key_ : by_key_;
+  const bool self_smaller = ByKey().size() <= incoming.ByKey().size();
+  const auto& small = self_smaller ? ByKey() : incoming.ByKey();
+  const auto& large = self_smaller ? incoming.ByKey() : ByKey();
   for (const auto& [key, r] : small) {
     auto it = large.find(key);
     if (it == large.end()) continue;
@@ -78,9 +102,9 @@ bool Requirements::DoesIntersect(const Requirements& incoming) const {
 
 Status Requirements::Intersects(const Requirements& incoming) const {
   std::string errors;
-  for (const auto& [key, existing] : by_key_) {
-    auto it = incoming.by_key_.find(key);
-    if (it == incoming.by_key_.end() || IntersectsKey(existing, it->second)) continue;
+  for (const auto& [key, existing] : ByKey()) {
+    auto it = incoming.ByKey().find(key);
+    if (it == incoming.ByKey().end() || IntersectsKey(existing, it->second)) continue;
     if (!errors.empty()) errors += "; ";
     errors += "key " + key + ", " + it->second.ToString() + " not in " + existing.ToString();
   }
@@ -90,7 +114,7 @@ Status Requirements::Intersects(const Requirements& incoming) const {
 
 bool Requirements::IsCompatible(const Requirements& incoming,
                                 const std::set<std::string, std::less<>>& allow_undefined) const {
-  for (const auto& [key, r] : incoming.by_key_) {
+  for (const auto& [key, r] : incoming.ByKey()) {
     if (Has(key) || IsAbsenceOperator(r.op()) || allow_undefined.count(key)) continue;
     return false;
   }
@@ -100,7 +124,7 @@ bool Requirements::IsCompatible(const Requirements& incoming,
 Status Requirements::Compatible(const Requirements& incoming,
                                 const std::set<std::string, std::less<>>& allow_undefined) const {
   std::string errors;
-  for (const auto& [key, r] : incoming.by_key_) {
+  for (const auto& [key, r] : incoming.ByKey()) {
     if (Has(key) || IsAbsenceOperator(r.op()) || allow_undefined.count(key)) continue;
     if (!errors.empty()) errors += "; ";
     errors += "label \"" + key + "\" does not have known values";
@@ -115,7 +139,7 @@ Status Requirements::Compatible(const Requirements& incoming,
 }
 
 bool Requirements::Matches(const Labels& labels) const {
-  for (const auto& [key, r] : by_key_) {
+  for (const auto& [key, r] : ByKey()) {
     auto it = labels.find(key);
     if (it == labels.end()) {
       // An absent label satisfies only "absence" requirements (NotIn, DoesNotExist).
@@ -128,13 +152,13 @@ bool Requirements::Matches(const Labels& labels) const {
 }
 
 bool Requirements::HasMinValues() const {
-  return std::any_of(by_key_.begin(), by_key_.end(),
+  return std::any_of(ByKey().begin(), ByKey().end(),
                      [](const auto& kv) { return kv.second.min_values().has_value(); });
 }
 
 Labels Requirements::ToLabels(const std::function<bool(std::string_view)>& skip) const {
   Labels out;
-  for (const auto& [key, r] : by_key_) {
+  for (const auto& [key, r] : ByKey()) {
     if (skip && skip(key)) continue;
     if (auto v = r.Any()) out.emplace(key, *v);
   }
@@ -143,7 +167,7 @@ Labels Requirements::ToLabels(const std::function<bool(std::string_view)>& skip)
 
 std::vector<NodeSelectorRequirement> Requirements::ToNodeSelectorRequirements() const {
   std::vector<NodeSelectorRequirement> out;
-  for (const auto& [key, r] : by_key_) {
+  for (const auto& [key, r] : ByKey()) {
     auto parts = r.ToNodeSelectorRequirements();
     out.insert(out.end(), parts.begin(), parts.end());
   }
@@ -152,7 +176,7 @@ std::vector<NodeSelectorRequirement> Requirements::ToNodeSelectorRequirements() 
 
 std::string Requirements::ToString() const {
   std::vector<std::string> parts;
-  for (const auto& [key, r] : by_key_) parts.push_back(r.ToString());
+  for (const auto& [key, r] : ByKey()) parts.push_back(r.ToString());
   std::sort(parts.begin(), parts.end());
   std::string out;
   for (const auto& p : parts) {

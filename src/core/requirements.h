@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -30,14 +31,15 @@ class Requirements {
   void Add(const Requirement& r);
   void Add(const Requirements& other);
 
-  bool Has(std::string_view key) const { return by_key_.find(key) != by_key_.end(); }
+  bool Has(std::string_view key) const { return Find(key) != nullptr; }
   // The requirement on `key`; Exists when the key is not constrained.
   Requirement Get(std::string_view key) const;
   // The requirement on `key`, or nullptr when the key is not constrained (no copy).
   const Requirement* Find(std::string_view key) const;
-  const std::map<std::string, Requirement, std::less<>>& ByKey() const { return by_key_; }
-  size_t size() const { return by_key_.size(); }
-  bool empty() const { return by_key_.empty(); }
+  using Map = std::map<std::string, Requirement, std::less<>>;
+  const Map& ByKey() const { return by_key_ ? *by_key_ : EmptyMap(); }
+  size_t size() const { return by_key_ ? by_key_->size() : 0; }
+  bool empty() const { return size() == 0; }
 
   // Karpenter's Compatible(): every key constrained by `incoming` must be defined here unless
   // its operator is NotIn/DoesNotExist or it is in `allow_undefined` (well-known labels); then
@@ -66,12 +68,21 @@ class Requirements {
   // Sorted, comma separated Requirement::ToString()s.
   std::string ToString() const;
 
-  friend bool operator==(const Requirements&, const Requirements&) = default;
+  friend bool operator==(const Requirements& a, const Requirements& b) {
+    return a.by_key_ == b.by_key_ || a.ByKey() == b.ByKey();
+  }
 
  private:
+  static const Map& EmptyMap();
+  // The map, copied first if another Requirements shares it.
+  Map& Mutable();
   bool IntersectsKey(const Requirement& existing, const Requirement& incoming) const;
 
-  std::map<std::string, Requirement, std::less<>> by_key_;
+  // Copies share the map until one of them changes (copy on write): instance types carry ~25
+  // requirements each, and a solve copies hundreds of types and every pod's and claim's
+  // requirements. Never shared with another thread while being changed: a Requirements is a
+  // value, and Mutable() copies whenever anyone else holds the map.
+  std::shared_ptr<Map> by_key_;
 };
 
 }  // namespace gpufleet::core

@@ -22,7 +22,12 @@ Cluster::Cluster(kube::Client& client, core::Clock& clock)
       client_(client),
       clock_(clock),
       recorder_(client, clock, "karpenter") {
-  pods.AddIndex(kube::kPodsByNodeName, kube::PodNodeNameIndex);
+  pods.AddIndex(kube::kPodsByNodeName, [](const CachedPod& p) {
+    return p.node_name.empty() ? std::vector<std::string>{} : std::vector<std::string>{p.node_name.str()};
+  });
+  pods.AddIndex(kUnboundPods, [](const CachedPod& p) {
+    return p.unbound ? std::vector<std::string>{"true"} : std::vector<std::string>{};
+  });
   nodes.AddIndex(kNodesByProviderId, [](const kube::Node& n) {
     return n.spec.provider_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{n.spec.provider_id};
   });

@@ -15,6 +15,7 @@
 #include "kube/client.h"
 #include "kube/event_recorder.h"
 #include "kube/types/informers.h"
+#include "provisioner/cached_pod.h"
 
 namespace gpufleet::provisioner {
 
@@ -22,6 +23,8 @@ namespace gpufleet::provisioner {
 inline constexpr const char* kNodesByProviderId = "spec.providerID";
 inline constexpr const char* kNodeClaimsByProviderId = "status.providerID";
 inline constexpr const char* kNodeClaimsByNodePool = "nodepool";
+// Pods without a node, under the single value "true": a batch reads these, not all 100k pods.
+inline constexpr const char* kUnboundPods = "unbound";
 
 // Karpenter's finalizer on NodeClaims and their Nodes: the instance goes before the object.
 inline constexpr std::string_view kTerminationFinalizer = "karpenter.sh/termination";
@@ -44,7 +47,7 @@ class Cluster {
   std::shared_ptr<const kube::Node> NodeByProviderId(const std::string& provider_id) const;
   std::shared_ptr<const kube::NodeClaim> NodeClaimByProviderId(const std::string& provider_id) const;
 
-  kube::PodInformer pods;
+  CachedPodInformer pods;  // bound pods as their usage only (cached_pod.h)
   kube::NodeInformer nodes;
   kube::NodePoolInformer nodepools;
   kube::NodeClaimInformer nodeclaims;

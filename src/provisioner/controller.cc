@@ -45,8 +45,8 @@ void Controller::RegisterHandlers() {
       },
       .on_update = [this, policy](const auto& old_pod, const auto& pod) {
         if (IsProvisionable(*pod, policy)) batcher_.Trigger();
-        if (old_pod->spec.node_name.empty() && !pod->spec.node_name.empty()) {
-          auto created = core::ParseRfc3339(pod->metadata.creation_timestamp);
+        if (old_pod->unbound != nullptr && !pod->node_name.empty()) {
+          auto created = core::ParseRfc3339(old_pod->unbound->metadata.creation_timestamp);
           if (created.ok()) {
             metrics_.Observe("karpenter_pods_startup_duration_seconds", {},
                              std::chrono::duration<double>(clock_.Now() - *created).count());
@@ -112,7 +112,7 @@ void Controller::RegisterHandlers() {
 }
 
 bool Controller::AnyPending() const {
-  for (const auto& pod : cluster_.pods.List()) {
+  for (const auto& pod : cluster_.pods.ByIndex(kUnboundPods, "true")) {
     if (IsProvisionable(*pod, options_.provisioner.pending_pods)) return true;
   }
   return false;

@@ -1,6 +1,8 @@
 #include "provisioner/provisioner.h"
 
+#include <charconv>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "core/crash_point.h"
@@ -36,6 +38,14 @@ std::string PinnedReservation(const kube::NodeClaim& claim) {
   return "";
 }
 
+// Resource versions are opaque to clients, but the API server's (ours and etcd's) are increasing
+// integers; 0 when one is not, and the caller falls back to looking the object up by name.
+uint64_t ParseResourceVersion(const std::string& rv) {
+  uint64_t out = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), out);
+  return ec == std::errc() && end == rv.data() + rv.size() ? out : 0;
+}
+
 }  // namespace
 
 Provisioner::Provisioner(Cluster& cluster, cloud::CloudProvider& cloud, Metrics& metrics, ProvisionerOptions options)
@@ -51,13 +61,18 @@ bool Provisioner::NodeClassReady(const Cluster& cluster, const kube::NodePool& p
 Status Provisioner::WaitForCreatedClaims(std::stop_token stop) {
   auto deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
   while (true) {
-    std::erase_if(created_, [&](const std::string& name) { return cluster_.nodeclaims.Get(name) != nullptr; });
+    // Seen: in the cache now, or the cache has synced past the claim's creation (it was created
+    // and already deleted again, which a lookup by name alone would wait on forever).
+    uint64_t synced = ParseResourceVersion(cluster_.nodeclaims.LastSyncResourceVersion());
+    std::erase_if(created_, [&](const auto& entry) {
+      return (entry.second != 0 && synced >= entry.second) || cluster_.nodeclaims.Get(entry.first) != nullptr;
+    });
     if (created_.empty()) return OkStatus();
     if (stop.stop_requested()) return CancelledError("stopping");
     if (std::chrono::steady_clock::now() > deadline) {
       // A claim created and deleted again before the cache saw it never shows up; give up on
       // those after the timeout rather than blocking provisioning.
-      std::string missing = *created_.begin();
+      std::string missing = created_.begin()->first;
       created_.clear();
       return UnavailableError("waiting on cluster sync: NodeClaim " + missing + " not yet in the cache");
     }
@@ -74,8 +89,9 @@ Result<ProvisionResult> Provisioner::Provision(std::stop_token stop) {
 
   scheduling::Input input;
   std::vector<std::shared_ptr<const kube::Pod>> pods;
-  for (const auto& pod : cluster_.pods.List()) {
-    if (!IsProvisionable(*pod, options_.pending_pods)) continue;
+  for (const auto& cached : cluster_.pods.ByIndex(kUnboundPods, "true")) {
+    if (!IsProvisionable(*cached, options_.pending_pods)) continue;
+    const auto& pod = cached->unbound;
     auto converted = ToSchedulingPod(*pod);
     if (!converted.ok()) {
       cluster_.recorder().Event(ObjectRef(*pod), "Warning", "FailedScheduling",
@@ -139,10 +155,19 @@ Result<ProvisionResult> Provisioner::Provision(std::stop_token stop) {
       if (claim->metadata.deletion_timestamp) continue;
     }
     auto bound = cluster_.pods.ByIndex(kube::kPodsByNodeName, node->metadata.name);
-    std::vector<const kube::Pod*> bound_pods;
-    for (const auto& p : bound) bound_pods.push_back(p.get());
+    std::vector<const PodUsage*> usage;
+    std::string usage_error;
+    for (const auto& p : bound) {
+      if (!p->holds_resources) continue;
+      if (p->usage) usage.push_back(&*p->usage);
+      if (!p->usage_error.empty()) usage_error = "pod " + p->metadata.Key() + ": " + p->usage_error;
+    }
+    if (!usage_error.empty()) {
+      kLog.Warn("skipping node", {{"node", node->metadata.name}, {"error", usage_error}});
+      continue;
+    }
     auto pool = claim ? cluster_.nodepools.Get(std::string(claim->NodePoolName())) : nullptr;
-    auto existing = ToExistingNode(*node, bound_pods, claim.get(), pool.get());
+    auto existing = ToExistingNode(*node, usage, claim.get(), pool.get());
     if (!existing.ok()) {
       kLog.Warn("skipping node", {{"node", node->metadata.name}, {"error", existing.status()}});
       continue;
@@ -264,7 +289,7 @@ Result<std::string> Provisioner::CreateNodeClaim(const kube::NodePool& pool, con
 
   kube::TypedClient<kube::NodeClaim> client(cluster_.client());
   GF_ASSIGN_OR_RETURN(kube::NodeClaim created, client.Create(nc));
-  created_.insert(created.metadata.name);
+  created_[created.metadata.name] = ParseResourceVersion(created.metadata.resource_version);
   core::CrashPoint("provision.after-nodeclaim-create");
   kLog.Info("created nodeclaim", {{"nodeclaim", created.metadata.name},
                                    {"nodepool", pool.metadata.name},

@@ -15,8 +15,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <mutex>
-#include <set>
 #include <stop_token>
 #include <string>
 
@@ -66,7 +66,8 @@ class Provisioner {
   cloud::CloudProvider& cloud_;
   Metrics& metrics_;
   ProvisionerOptions options_;
-  std::set<std::string> created_;  // NodeClaims created and not yet seen in the cache
+  // NodeClaims created and not yet seen in the cache, with their creation's resource version.
+  std::map<std::string, uint64_t> created_;
 };
 
 }  // namespace gpufleet::provisioner

@@ -199,7 +199,22 @@ core::Labels NodeClaimLabels(const kube::NodeClaim& claim, const kube::NodePool*
   return out;
 }
 
-Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const std::vector<const kube::Pod*>& pods,
+Result<PodUsage> UsageOf(const kube::Pod& pod) {
+  PodUsage out;
+  GF_ASSIGN_OR_RETURN(out.requests, scheduling::EffectiveRequests(PodResourcesOf(pod.spec)));
+  AddHostPorts(pod.spec.containers, out.host_ports);
+  out.pod.ns = pod.metadata.ns.str();
+  out.pod.labels = pod.metadata.labels;
+  if (pod.spec.affinity && pod.spec.affinity->pod_anti_affinity) {
+    for (const auto& term : pod.spec.affinity->pod_anti_affinity->required) {
+      GF_ASSIGN_OR_RETURN(auto t, ToAffinityTerm(term, pod.metadata.labels));
+      out.pod.anti_affinity.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const std::vector<const PodUsage*>& pods,
                                                 const kube::NodeClaim* claim, const kube::NodePool* pool) {
   scheduling::ExistingNode out;
   out.name = node.metadata.name;
@@ -226,19 +241,10 @@ Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const st
       if (have == nullptr || have->Sign() == 0) out.allocatable.Set(name, q);
     }
   }
-  for (const kube::Pod* pod : pods) {
-    if (!HoldsResources(*pod)) continue;
-    GF_ASSIGN_OR_RETURN(core::ResourceList requests, scheduling::EffectiveRequests(PodResourcesOf(pod->spec)));
-    GF_RETURN_IF_ERROR(core::MergeInto(out.requested, requests));
-    AddHostPorts(pod->spec.containers, out.host_ports);
-    scheduling::BoundPod bound{.ns = pod->metadata.ns.str(), .labels = pod->metadata.labels, .anti_affinity = {}};
-    if (pod->spec.affinity && pod->spec.affinity->pod_anti_affinity) {
-      for (const auto& term : pod->spec.affinity->pod_anti_affinity->required) {
-        GF_ASSIGN_OR_RETURN(auto t, ToAffinityTerm(term, pod->metadata.labels));
-        bound.anti_affinity.push_back(std::move(t));
-      }
-    }
-    out.pods.push_back(std::move(bound));
+  for (const PodUsage* usage : pods) {
+    GF_RETURN_IF_ERROR(core::MergeInto(out.requested, usage->requests));
+    out.host_ports.insert(out.host_ports.end(), usage->host_ports.begin(), usage->host_ports.end());
+    out.pods.push_back(usage->pod);
   }
   return out;
 }

@@ -42,8 +42,17 @@ Result<scheduling::DaemonSetPod> ToDaemonSetPod(const kube::DaemonSet& daemon_se
 // The NodePool's template; `instance_types` and `in_use` are left for the caller.
 Result<scheduling::NodePool> ToSchedulingNodePool(const kube::NodePool& pool);
 
-// A registered Node and the pods bound to it (only those that hold resources count).
-Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const std::vector<const kube::Pod*>& pods,
+// What a pod bound to a node takes from it, as the solver counts it.
+struct PodUsage {
+  core::ResourceList requests;  // effective requests
+  std::vector<scheduling::HostPort> host_ports;
+  scheduling::BoundPod pod;  // namespace, labels, required anti-affinity (topology, symmetry)
+};
+// InvalidArgument / OutOfRange when its requests do not add up or a selector does not compile.
+Result<PodUsage> UsageOf(const kube::Pod& pod);
+
+// A registered Node and the usage of the pods bound to it that hold resources.
+Result<scheduling::ExistingNode> ToExistingNode(const kube::Node& node, const std::vector<const PodUsage*>& pods,
                                                 const kube::NodeClaim* claim, const kube::NodePool* pool);
 // A NodeClaim without a Node yet: labels from its single-valued requirements, its pool's
 // template labels; allocatable as launched (status.allocatable) or, before the launch

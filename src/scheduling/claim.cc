@@ -128,7 +128,6 @@ SolveContext::SolveContext(const Input& input, const Options& opts) : in(input),
       auto it = std::lower_bound(zones_.begin(), zones_.end(), o.zone);
       if (it == zones_.end() || *it != o.zone) zones_.insert(it, o.zone);
     }
-    for (const auto& [key, r] : t.requirements.ByKey()) defined_keys_.insert(key);
   }
   masks_.assign(in.instance_types.size(), 0);
   offering_bits_.resize(in.instance_types.size());
@@ -141,6 +140,17 @@ SolveContext::SolveContext(const Input& input, const Options& opts) : in(input),
       if (o.available) masks_[i] |= bit;
     }
   }
+}
+
+bool SolveContext::TypesDefine(std::string_view key) const {
+  // Asked for the few keys whose requirements change in a solve, so answered per key and
+  // remembered, rather than collecting every type's keys up front (~25 keys x ~700 types).
+  auto it = types_define_.find(key);
+  if (it != types_define_.end()) return it->second;
+  bool defined = std::any_of(in.instance_types.begin(), in.instance_types.end(),
+                             [&](const InstanceType& t) { return t.requirements.Has(key); });
+  types_define_.emplace(std::string(key), defined);
+  return defined;
 }
 
 double SolveContext::CheapestPrice(size_t type, uint64_t allowed) const {

@@ -3,6 +3,7 @@
 // scheduling/: Solve is the interface.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -68,7 +69,7 @@ class SolveContext {
   // AllowedOfferings); infinity when none.
   double CheapestPrice(size_t type, uint64_t allowed) const;
   // Whether any instance type's requirements constrain `key`.
-  bool TypesDefine(std::string_view key) const { return defined_keys_.count(key) != 0; }
+  bool TypesDefine(std::string_view key) const;
   // Largest first (cpu, then memory): the order claims keep their candidates in.
   bool Larger(size_t a, size_t b) const;
 
@@ -76,7 +77,7 @@ class SolveContext {
   std::vector<std::string> zones_;  // sorted
   std::vector<uint64_t> masks_;
   std::vector<std::vector<uint64_t>> offering_bits_;  // per type, per offering (0: unavailable)
-  std::set<std::string, std::less<>> defined_keys_;
+  mutable std::map<std::string, bool, std::less<>> types_define_;  // TypesDefine's answers so far
   size_t cpu_ = 0, memory_ = 0;
 };
 

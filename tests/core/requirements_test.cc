@@ -32,6 +32,33 @@ TEST(Requirements, AddIntersectsSameKey) {
   EXPECT_EQ(r.Get("zone").values(), (std::vector<std::string>{"a", "c"}));
 }
 
+TEST(Requirements, CopiesAreIndependentValues) {
+  // Copies share their map until one changes (copy on write): a change must never show
+  // through another copy, whichever side changes and however the copy was made.
+  Requirements original = SeedNodePool();
+  Requirements copy = original;
+  copy.Add(Requirement::In("zone", {"us-west-2a"}));
+  copy.Add(Requirement::In("karpenter.sh/capacity-type", {"reserved"}));
+  EXPECT_FALSE(original.Has("zone"));
+  EXPECT_EQ(original.Get("karpenter.sh/capacity-type").values(), (std::vector<std::string>{"on-demand", "reserved"}));
+  EXPECT_EQ(copy.Get("karpenter.sh/capacity-type").values(), (std::vector<std::string>{"reserved"}));
+  EXPECT_NE(original, copy);
+
+  Requirements empty;
+  empty.Add(original);  // shares original's map
+  EXPECT_EQ(empty, original);
+  original.Add(Requirement::NotIn("nvidia.com/gpu.present", {"true"}));
+  EXPECT_TRUE(empty.Get("nvidia.com/gpu.present").Has("true")) << "the earlier sharer kept its value";
+  EXPECT_FALSE(original.Get("nvidia.com/gpu.present").Has("true"));
+
+  Requirements same = empty;
+  same.Add(empty);  // x with x
+  EXPECT_EQ(same, empty);
+  same.Add(Requirement::In("nvidia.com/gpu.present", {"true"}));  // already exactly this
+  EXPECT_EQ(same, empty);
+  EXPECT_EQ(Requirements(), Requirements::FromLabels({}));
+}
+
 TEST(Requirements, GetOfUndefinedKeyIsExists) {
   EXPECT_EQ(Requirements().Get("anything").op(), Operator::kExists);
 }

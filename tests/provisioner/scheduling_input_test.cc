@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/yaml.h"
+#include "provisioner/cached_pod.h"
 #include "provisioner/scheduling_input.h"
 
 namespace gpufleet::provisioner {
@@ -130,7 +131,9 @@ TEST(SchedulingInputTest, UnsyncedNodeTakesItsClaimsLabelsAndAllocatable) {
   node.status.allocatable = {{"cpu", core::Quantity::FromInt(7)}, {"nvidia.com/gpu", core::Quantity::FromInt(0)}};
   kube::Pod running = Parse<kube::Pod>(kGpuPod);
   running.spec.node_name = "ip-10-0-0-1";
-  auto n = ToExistingNode(node, {&running}, &claim, &pool);
+  CachedPod cached = ToCachedPod(running);
+  ASSERT_TRUE(cached.usage.has_value()) << cached.usage_error;
+  auto n = ToExistingNode(node, {&*cached.usage}, &claim, &pool);
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(n->labels.at("nvidia.com/gpu.present"), "true") << "the kubelet has not got the NodePool's labels yet";
   EXPECT_EQ(n->labels.at("kubernetes.io/hostname"), "ip-10-0-0-1");
@@ -171,6 +174,51 @@ spec:
   EXPECT_EQ(pool->labels.at("karpenter.sh/nodepool"), "gpu");
   EXPECT_EQ(pool->taints.size(), 1u);
   EXPECT_EQ(pool->limits.Get("nvidia.com/gpu").AsApproximateDouble(), 4);
+}
+
+TEST(SchedulingInputTest, CachedPodKeepsTheWholeViewOnlyWhileUnbound) {
+  kube::Pod pod = Parse<kube::Pod>(kGpuPod);
+  CachedPod pending = ToCachedPod(pod);
+  EXPECT_EQ(pending.metadata.Key(), "llm/vllm-0");
+  EXPECT_EQ(pending.unbound->metadata.uid, "u1");
+  ASSERT_NE(pending.unbound, nullptr);
+  EXPECT_EQ(pending.unbound->metadata.name, "vllm-0") << "Events name the pod";
+  EXPECT_TRUE(IsProvisionable(pending, PendingPodPolicy::kUnbound));
+  EXPECT_FALSE(pending.holds_resources);
+  EXPECT_FALSE(pending.usage.has_value());
+
+  pod.spec.node_name = "ip-10-0-0-1";
+  CachedPod bound = ToCachedPod(pod);
+  EXPECT_EQ(bound.unbound, nullptr) << "a bound pod keeps only its usage";
+  EXPECT_FALSE(IsProvisionable(bound, PendingPodPolicy::kUnbound));
+  EXPECT_EQ(bound.node_name, "ip-10-0-0-1");
+  ASSERT_TRUE(bound.usage.has_value());
+  EXPECT_EQ(bound.usage->requests.Get("cpu").AsApproximateDouble(), 4);
+  EXPECT_EQ(bound.usage->requests.Get("nvidia.com/gpu").AsApproximateDouble(), 1) << "limits default requests";
+  EXPECT_EQ(bound.usage->pod.labels.at("app"), "vllm");
+  EXPECT_EQ(bound.usage->pod.ns, "llm");
+  ASSERT_EQ(bound.usage->host_ports.size(), 1u);
+  EXPECT_EQ(bound.usage->host_ports[0].port, 8000);
+
+  pod.status.phase = "Succeeded";
+  CachedPod finished = ToCachedPod(pod);
+  EXPECT_FALSE(finished.holds_resources);
+  EXPECT_FALSE(finished.usage.has_value()) << "a finished pod takes nothing from its node";
+}
+
+TEST(SchedulingInputTest, CachedPodRecordsWhyItsUsageIsUnknown) {
+  kube::Pod pod = Parse<kube::Pod>(kGpuPod);
+  pod.spec.node_name = "ip-10-0-0-1";
+  pod.spec.affinity->pod_anti_affinity.emplace();
+  kube::PodAffinityTerm term;
+  term.topology_key = core::InternedString("kubernetes.io/hostname");
+  term.label_selector = kube::LabelSelectorSpec{};
+  term.label_selector->match_expressions.push_back(
+      kube::LabelSelectorRequirementSpec{.key = core::InternedString("app"), .op = core::InternedString("Sideways"), .values = {}});
+  pod.spec.affinity->pod_anti_affinity->required.push_back(term);
+  CachedPod bound = ToCachedPod(pod);
+  EXPECT_FALSE(bound.usage.has_value());
+  EXPECT_NE(bound.usage_error.find("Sideways"), std::string::npos) << bound.usage_error;
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ namespace gpufleet::cloud::aws {
 namespace {
 
 const core::log::Logger kLog("aws.provider");
+// Filter results kept per NodeClass before starting over (pools add one each; launches one per
+// distinct claim).
+constexpr size_t kMaxAllowedSets = 256;
 
 std::string CapacityTypeOf(const Ec2Instance& i) {
   if (i.lifecycle == "spot") return "spot";
@@ -152,9 +155,23 @@ Result<std::vector<scheduling::InstanceType>> AwsCloudProvider::InstanceTypesFor
     std::lock_guard lock(mu_);
     auto it = types_cache_.find(ref.name);
     if (it != types_cache_.end() && it->second.catalog == catalog && it->second.resolution == resolved.version) {
-      // A launch copies only the types its claim allows.
-      for (const auto& t : it->second.types) {
-        if (only == nullptr || t.requirements.DoesIntersect(*only)) types.push_back(t);
+      // A batch or a launch copies only the types its pool or claim allows.
+      const auto& all = it->second.types;
+      if (only == nullptr) {
+        types = all;
+      } else {
+        std::string key = only->ToString();
+        auto allowed = it->second.allowed.find(key);
+        if (allowed == it->second.allowed.end()) {
+          if (it->second.allowed.size() >= kMaxAllowedSets) it->second.allowed.clear();
+          std::vector<size_t> indices;
+          for (size_t i = 0; i < all.size(); ++i) {
+            if (all[i].requirements.DoesIntersect(*only)) indices.push_back(i);
+          }
+          allowed = it->second.allowed.emplace(std::move(key), std::move(indices)).first;
+        }
+        types.reserve(allowed->second.size());
+        for (size_t i : allowed->second) types.push_back(all[i]);
       }
       ApplyAvailability(types, resolved);
       return types;

@@ -100,6 +100,9 @@ class AwsCloudProvider final : public CloudProvider {
     std::shared_ptr<const Catalog> catalog;
     uint64_t resolution = 0;
     std::vector<scheduling::InstanceType> types;  // availability not applied
+    // Which of `types` a set of requirements allows, by Requirements::ToString(): a NodePool's
+    // requirements filter the same list every batch.
+    std::map<std::string, std::vector<size_t>> allowed;
   };
 
   Result<std::shared_ptr<const Catalog>> LoadCatalog();
