@@ -25,6 +25,7 @@ PACKAGES=(
   python3-kubernetes                     # second, independent API client in the e2e tests
   nghttp2-server                         # nghttpd: an HTTP/2 server for the kube transport h2 test
   libpugixml-dev                         # XML (EC2 Query API responses, emulator and client)
+  libjemalloc-dev                        # allocator of the gpufleet binary (CMakeLists.txt)
   awscli                                 # the real aws CLI (v2) against the EC2 emulator in tests
   python3-boto3                          # boto3, the second EC2 client in the emulator tests
 )
