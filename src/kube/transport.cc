@@ -50,7 +50,10 @@ Result<Url> ParseServer(const std::string& server, const std::string& source) {
 }
 
 bool Retryable(const Request& r, const Response& resp) {
-  if (resp.status == 429) return true;
+  // client-go retries a 429 only when the server says when (Retry-After: API priority and
+  // fairness, max-in-flight). An eviction refused by a PodDisruptionBudget is a 429 without it:
+  // that answer belongs to the caller, who decides when to try again.
+  if (resp.status == 429) return resp.retry_after.has_value();
   if (resp.status >= 500) return r.method == "GET" || resp.retry_after.has_value();
   return false;
 }

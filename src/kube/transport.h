@@ -8,8 +8,9 @@
 //   (exec plugins re-run, token files are re-read) and the request is sent once more.
 // - A client-side token bucket (QPS/burst; controllers default to 200/300) in front of every
 //   request, as client-go's flowcontrol.
-// - Retries: 429 always, 5xx and connection failures for reads (GET) or when the server sent
-//   Retry-After, up to max_retries; the wait is Retry-After when given (capped), else an
+// - Retries: 429 and 5xx when the server sent Retry-After, 5xx and connection failures for
+//   reads (GET) also without it, up to max_retries (a 429 without Retry-After, such as an
+//   eviction a PodDisruptionBudget refuses, is the caller's to handle); the wait is Retry-After when given (capped), else an
 //   exponential backoff with jitter capped at backoff_cap. All waits use the injected clock.
 // - Watch streams are read line by line as they arrive, never buffered whole.
 // Thread-safe: any number of threads may send at once.

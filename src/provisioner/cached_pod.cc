@@ -1,5 +1,7 @@
 #include "provisioner/cached_pod.h"
 
+#include "core/taints.h"
+#include "core/time_format.h"
 #include "kube/informer_impl.h"
 
 namespace gpufleet::provisioner {
@@ -11,6 +13,13 @@ CachedPod ToCachedPod(kube::Pod pod) {
                   .resource_version = pod.metadata.resource_version};
   out.node_name = pod.spec.node_name;
   out.holds_resources = HoldsResources(pod);
+  out.daemon_set = IsDaemonSetPod(pod);
+  out.mirror = pod.metadata.annotations.contains("kubernetes.io/config.mirror");
+  out.tolerates_disruption = core::Tolerated(
+      pod.spec.tolerations, core::Taint{.key = std::string(kDisruptedTaintKey), .effect = core::TaintEffect::kNoSchedule});
+  if (pod.metadata.deletion_timestamp) {
+    if (auto at = core::ParseRfc3339(*pod.metadata.deletion_timestamp); at.ok()) out.deleting_at = *at;
+  }
   if (out.holds_resources) {
     auto usage = UsageOf(pod);
     if (usage.ok()) {

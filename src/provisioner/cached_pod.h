@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/clock.h"
 #include "core/interned_string.h"
 #include "core/status.h"
 #include "kube/informer.h"
@@ -33,6 +34,11 @@ struct CachedPod {
   } metadata;
   core::InternedString node_name;
   bool holds_resources = false;  // bound and not finished (HoldsResources)
+  // What draining its node needs (drain.h).
+  bool daemon_set = false;            // controlled by a DaemonSet
+  bool mirror = false;                // a static pod's mirror (kubernetes.io/config.mirror)
+  bool tolerates_disruption = false;  // tolerates karpenter.sh/disrupted:NoSchedule
+  std::optional<core::TimePoint> deleting_at;  // metadata.deletionTimestamp (end of its grace)
   std::shared_ptr<const kube::Pod> unbound;  // the whole view, while no node is assigned
   // Holding resources: what it takes from its node; or why that could not be computed.
   std::optional<PodUsage> usage;
@@ -40,6 +46,9 @@ struct CachedPod {
 };
 
 CachedPod ToCachedPod(kube::Pod pod);
+
+// Karpenter's taint on nodes it is about to take away (drain.h).
+inline constexpr std::string_view kDisruptedTaintKey = "karpenter.sh/disrupted";
 
 // IsProvisionable for a cached pod (only unbound pods can be).
 bool IsProvisionable(const CachedPod& pod, PendingPodPolicy policy);

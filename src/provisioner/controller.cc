@@ -150,7 +150,13 @@ void Controller::Work(kube::WorkQueue& queue,
   while (auto item = queue.Get()) {
     auto again = reconcile(*item);
     if (!again.ok()) {
-      kLog.Debug("reconcile failed; retrying", {{"item", *item}, {"error", again.status()}});
+      // Conflicts (a stale cache read) are routine and retried at once; anything else is what
+      // an operator needs to see.
+      if (again.status().code() == StatusCode::kAborted || again.status().code() == StatusCode::kAlreadyExists) {
+        kLog.Debug("reconcile failed; retrying", {{"item", *item}, {"error", again.status()}});
+      } else {
+        kLog.Warn("reconcile failed; retrying", {{"item", *item}, {"error", again.status()}});
+      }
       queue.AddRateLimited(*item);
     } else {
       queue.Forget(*item);

@@ -19,6 +19,7 @@ constexpr std::string_view kLaunched = "Launched";
 constexpr std::string_view kRegistered = "Registered";
 constexpr std::string_view kInitialized = "Initialized";
 constexpr std::string_view kReady = "Ready";
+constexpr std::string_view kDrained = "Drained";
 constexpr std::string_view kUnregisteredTaint = "karpenter.sh/unregistered";
 constexpr std::string_view kRegisteredLabel = "karpenter.sh/registered";
 constexpr std::string_view kInitializedLabel = "karpenter.sh/initialized";
@@ -94,7 +95,8 @@ NodeClaimLifecycle::NodeClaimLifecycle(Cluster& cluster, cloud::CloudProvider& c
       cloud_(cloud),
       metrics_(metrics),
       options_(options),
-      on_capacity_error_(std::move(on_capacity_error)) {}
+      on_capacity_error_(std::move(on_capacity_error)),
+      drainer_(cluster, metrics) {}
 
 Result<core::Duration> NodeClaimLifecycle::Reconcile(const std::string& name) {
   auto cached = cluster_.nodeclaims.Get(name);
@@ -318,6 +320,19 @@ Result<core::Duration> NodeClaimLifecycle::Finalize(kube::NodeClaim claim) {
   std::shared_ptr<const kube::Node> node;
   if (!claim.status.provider_id.empty()) node = cluster_.NodeByProviderId(claim.status.provider_id);
   if (node == nullptr && !claim.status.node_name.empty()) node = cluster_.nodes.Get(claim.status.node_name);
+  if (node != nullptr) {
+    GF_ASSIGN_OR_RETURN(DrainResult drain, drainer_.Drain(claim, *node));
+    const kube::Condition* drained = kube::FindCondition(claim.status.conditions, kDrained);
+    const std::string status = drain.drained ? "True" : "False";
+    if (drained == nullptr || drained->status != status) {
+      SetCondition(claim.status.conditions, kDrained, status, drain.drained ? "Drained" : "Draining",
+                   drain.drained ? "" : "Evicting pods from node " + node->metadata.name, claim.metadata.generation,
+                   cluster_.clock().Now());
+      GF_RETURN_IF_ERROR(WriteStatus(claim));
+    }
+    if (!drain.drained) return core::Duration(options_.drain_poll);
+    core::CrashPoint("terminate.after-drain");
+  }
   if (node != nullptr && !node->metadata.deletion_timestamp) {
     auto deleted = kube::TypedClient<kube::Node>(cluster_.client()).Delete("", node->metadata.name);
     if (!deleted.ok() && deleted.status().code() != StatusCode::kNotFound) return deleted.status();

@@ -16,10 +16,12 @@
 //   Timeouts     not launched within launch_timeout, or not registered within
 //                registration_timeout of the launch: the NodeClaim is deleted (configurable,
 //                where Karpenter hard-codes 15 minutes: k#357).
-//   Termination  a NodeClaim being deleted: its Node is deleted, its instance terminated (found by
-//                providerID, or by the karpenter.sh/nodeclaim tag when the launch never reported
-//                back), and only once the cloud says the instance is gone are the finalizers
-//                removed, from the Node and then the NodeClaim.
+//   Termination  a NodeClaim being deleted: its Node is tainted and drained (drain.h: evictions
+//                that honour PodDisruptionBudgets, bounded by terminationGracePeriod; condition
+//                Drained), then deleted, its instance terminated (found by providerID, or by the
+//                karpenter.sh/nodeclaim tag when the launch never reported back), and only once
+//                the cloud says the instance is gone are the finalizers removed, from the Node and
+//                then the NodeClaim.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,7 @@
 #include "cloud/cloud_provider.h"
 #include "core/status.h"
 #include "provisioner/cluster.h"
+#include "provisioner/drain.h"
 #include "provisioner/metrics.h"
 
 namespace gpufleet::provisioner {
@@ -37,6 +40,7 @@ struct LifecycleOptions {
   std::chrono::seconds launch_timeout{std::chrono::minutes(5)};
   std::chrono::seconds registration_timeout{std::chrono::minutes(15)};
   std::chrono::seconds termination_poll{5};  // how often a terminating instance is re-checked
+  std::chrono::milliseconds drain_poll{std::chrono::seconds(2)};  // how often a draining node is re-checked
 };
 
 class NodeClaimLifecycle {
@@ -64,6 +68,7 @@ class NodeClaimLifecycle {
   Metrics& metrics_;
   LifecycleOptions options_;
   std::function<void()> on_capacity_error_;
+  Drainer drainer_;
 };
 
 }  // namespace gpufleet::provisioner

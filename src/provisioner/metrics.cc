@@ -144,6 +144,8 @@ void DeclareControllerMetrics(Metrics& m) {
                    "registration_timeout, garbage_collected) and nodepool.");
   m.DeclareCounter("karpenter_nodes_created_total", "Number of nodes registered for nodeclaims, by nodepool.");
   m.DeclareCounter("karpenter_nodes_terminated_total", "Number of nodes deleted on nodeclaim termination, by nodepool.");
+  m.DeclareCounter("karpenter_nodes_eviction_requests_total", "Eviction requests made while draining nodes, by response code.");
+  m.DeclareCounter("karpenter_nodes_drained_total", "Number of nodes drained before termination, by nodepool.");
   m.DeclareCounter("karpenter_cloudprovider_errors_total", "Cloud provider errors, by method and error kind.");
   m.DeclareHistogram("karpenter_cloudprovider_duration_seconds", "Duration of cloud provider calls, by method.",
                      seconds);

@@ -139,6 +139,20 @@ TEST_F(TransportTest, RetriesTooManyRequestsHonouringRetryAfter) {
   EXPECT_EQ(clock_.waits(), (std::vector<std::chrono::milliseconds>{std::chrono::seconds(3), std::chrono::seconds(7)}));
 }
 
+TEST_F(TransportTest, TooManyRequestsWithoutRetryAfterIsTheCallersAnswer) {
+  // An eviction a PodDisruptionBudget refuses: 429 and no Retry-After. The drain decides when
+  // to try again; the transport must not spin on it.
+  auto t = Make();
+  Inject(429);
+  GF_ASSERT_OK_AND_ASSIGN(Response r, t->Send({.method = "POST",
+                                               .path = "/api/v1/namespaces",
+                                               .body = R"({"metadata":{"name":"n2"}})",
+                                               .content_type = "application/json"}));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(clock_.waits().empty());
+}
+
 TEST_F(TransportTest, RetriesServerErrorsOnlyWhereSafe) {
   auto t = Make();
   Inject(500);

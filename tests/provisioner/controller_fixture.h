@@ -99,6 +99,7 @@ class ControllerFixture : public ::testing::Test {
     o.batch_max = std::chrono::milliseconds(1000);
     o.pending_resync = std::chrono::seconds(1);
     o.gc_interval = std::chrono::hours(1);  // tests run a GarbageCollector themselves
+    o.lifecycle.drain_poll = std::chrono::milliseconds(200);
     return o;
   }
 
@@ -130,6 +131,7 @@ class ControllerFixture : public ::testing::Test {
     if (kind == "NodePool") return kube::NodePool::Resource();
     if (kind == "EC2NodeClass") return kube::EC2NodeClass::Resource();
     if (kind == "Pod") return kube::Pod::Resource();
+    if (kind == "PodDisruptionBudget") return kube::PodDisruptionBudget::Resource();
     ADD_FAILURE() << "no resource for kind " << kind;
     return {};
   }

@@ -1,10 +1,11 @@
 // The acceptance flows of issue 7 against the embedded API server and the EC2 emulator: the
 // seed's GPU NodePool launching into the ODCR and a node that initializes only once its GPU is
 // allocatable; falling back when the reservation is used up; insufficient capacity; limits;
-// invalid objects; termination and garbage collection.
+// invalid objects; termination (with the node drained first) and garbage collection.
 #include "provisioner/controller_fixture.h"
 
 #include "cloud/aws/ec2.h"
+#include "kube/types/pod_disruption_budget.h"
 #include "provisioner/garbage_collection.h"
 
 namespace gpufleet::provisioner {
@@ -24,6 +25,65 @@ std::string Label(const kube::ObjectMeta& meta, std::string_view key) {
 
 class ProvisionerTest : public ControllerFixture {
  protected:
+  std::optional<kube::Pod> GetPod(const std::string& name) {
+    auto pod = kube::TypedClient<kube::Pod>(*client_).Get("default", name);
+    return pod.ok() ? std::optional<kube::Pod>(*pod) : std::nullopt;
+  }
+
+  bool Terminating(const std::string& pod) {
+    auto p = GetPod(pod);
+    return p && p->metadata.deletion_timestamp.has_value();
+  }
+
+  // The kubelet's part of an eviction: the pod's containers stop and it is gone.
+  void ConfirmDeletion(const std::string& pod) {
+    ASSERT_TRUE(client_->Delete(kube::Pod::Resource(), "default", pod, {.grace_period_seconds = 0}).ok());
+  }
+
+  // A pod already running on `node` (created bound, as a kubelet-owned pod would be).
+  nlohmann::json PodOn(const std::string& name, const std::string& node, nlohmann::json labels) {
+    nlohmann::json container = {{"name", "main"}, {"image", "busybox"}, {"resources", {{"requests", {{"cpu", "100m"}}}}}};
+    return {{"apiVersion", "v1"}, {"kind", "Pod"},
+            {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", labels}}},
+            {"spec", {{"nodeName", node}, {"containers", nlohmann::json::array({container})}}}};
+  }
+
+  // The kubelet reports the pod running and ready (only such pods count for a budget).
+  void MarkRunning(const std::string& pod) {
+    nlohmann::json status = {{"status", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+    auto patched = client_->Patch(kube::Pod::Resource(), "default", pod, kube::PatchType::kMerge, status, {}, "status");
+    ASSERT_TRUE(patched.ok()) << patched.status();
+  }
+
+  static nlohmann::json Budget(const std::string& app) {
+    return {{"apiVersion", "policy/v1"}, {"kind", "PodDisruptionBudget"},
+            {"metadata", {{"name", app}, {"namespace", "default"}}},
+            {"spec", {{"minAvailable", 1}, {"selector", {{"matchLabels", {{"app", app}}}}}}}};
+  }
+
+  bool HasFailedDrainingEventNaming(const std::string& claim, const std::string& pod) {
+    for (const auto& e : EventsFor(claim)) {
+      if (e.reason == "FailedDraining" && e.message.find(pod) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  // The seed flow up to a Ready node named `node_name` running the GPU pod `pod`.
+  kube::NodeClaim ReadyNodeRunning(const std::string& pod, const std::string& node_name) {
+    Apply(GpuPod(pod));
+    auto claims = LaunchedClaims(1);
+    EXPECT_EQ(claims.size(), 1u);
+    if (claims.empty()) return {};
+    RegisterNode(node_name, claims[0].status.provider_id, true);
+    EXPECT_TRUE(Eventually([&] {
+      auto c = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claims[0].metadata.name);
+      return c.ok() && c->Ready();
+    }));
+    EXPECT_TRUE(client_->Bind("default", pod, node_name).ok());
+    MarkRunning(pod);
+    return claims[0];
+  }
+
   std::string SeedOdcr() {
     auto reservations = cloud::aws::DescribeCapacityReservations(*ec2_, {}, {{"state", {"active"}}});
     EXPECT_TRUE(reservations.ok()) << reservations.status();
@@ -157,9 +217,13 @@ TEST_F(ProvisionerTest, ReservedOnlyNodePoolLeavesThePodPendingOnceTheReservatio
   Apply(GpuPod("gpu-2"));
   LaunchedClaims(2);
   Apply(GpuPod("gpu-3"));
+  // Which of the three waits depends on the queue order (older first, then UID: pods created in
+  // the same second tie), not on which was created last.
   ASSERT_TRUE(Eventually([&] {
-    for (const auto& e : EventsFor("gpu-3")) {
-      if (e.reason == "FailedScheduling") return true;
+    for (const char* pod : {"gpu-1", "gpu-2", "gpu-3"}) {
+      for (const auto& e : EventsFor(pod)) {
+        if (e.reason == "FailedScheduling") return true;
+      }
     }
     return false;
   })) << "the pod that cannot be placed gets a FailedScheduling Event";
@@ -292,6 +356,69 @@ TEST_F(ProvisionerTest, GarbageCollectsLeakedInstancesAndClaimsWhoseInstanceIsGo
     return again.ok() && (again->nodeclaims_deleted == 1 || NodeClaims().empty());
   }));
   ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); }));
+}
+
+TEST_F(ProvisionerTest, DeletionDrainsTheNodeHonouringDisruptionBudgetsBeforeTerminating) {
+  StartController();
+  ApplySeed();
+  const std::string node_name = "ip-10-0-1-3.us-west-2.compute.internal";
+  kube::NodeClaim claim = ReadyNodeRunning("gpu-1", node_name);
+  ASSERT_FALSE(claim.metadata.name.empty());
+  // Beside the GPU pod: a pod whose budget allows no disruption, and a DaemonSet's pod.
+  Apply(PodOn("guarded", node_name, {{"app", "guarded"}}));
+  MarkRunning("guarded");
+  Apply(Budget("guarded"));
+  nlohmann::json agent = PodOn("agent", node_name, {{"app", "agent"}});
+  agent["metadata"]["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "DaemonSet"}, {"name", "agent"},
+                                           {"uid", "6b3c2f6e-0000-4000-8000-000000000001"}, {"controller", true}}};
+  Apply(agent);
+
+  ASSERT_TRUE(kube::TypedClient<kube::NodeClaim>(*client_).Delete("", claim.metadata.name).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto node = GetNode(node_name);
+    return node && std::any_of(node->spec.taints.begin(), node->spec.taints.end(), [](const core::Taint& t) {
+             return t.key == "karpenter.sh/disrupted" && t.effect == core::TaintEffect::kNoSchedule;
+           });
+  })) << "nothing new may land on a node being drained";
+  ASSERT_TRUE(Eventually([&] { return Terminating("gpu-1"); })) << "the GPU pod is evicted";
+  ConfirmDeletion("gpu-1");
+  ASSERT_TRUE(Eventually([&] { return HasFailedDrainingEventNaming(claim.metadata.name, "default/guarded"); }));
+  auto draining = kube::TypedClient<kube::NodeClaim>(*client_).Get("", claim.metadata.name);
+  ASSERT_TRUE(draining.ok()) << draining.status();
+  EXPECT_TRUE(HasCondition(*draining, "Drained", "False"));
+  EXPECT_EQ(Instances().size(), 1u) << "the instance stays until the node is drained";
+  EXPECT_FALSE(Terminating("guarded")) << "its budget forbids the eviction";
+
+  // The budget goes: the last pod is evicted, then the node and its instance.
+  ASSERT_TRUE(client_->Delete(kube::PodDisruptionBudget::Resource(), "default", "guarded").ok());
+  ASSERT_TRUE(Eventually([&] { return Terminating("guarded"); }));
+  ConfirmDeletion("guarded");
+  ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); }));
+  EXPECT_TRUE(Instances().empty());
+  EXPECT_FALSE(GetNode(node_name).has_value());
+  EXPECT_TRUE(GetPod("agent").has_value() && !Terminating("agent")) << "DaemonSet pods are not evicted";
+}
+
+TEST_F(ProvisionerTest, TerminationGracePeriodEndsADrainABudgetBlocks) {
+  StartController();
+  ApplySeed();
+  nlohmann::json grace = {{"spec", {{"template", {{"spec", {{"terminationGracePeriod", "3s"}}}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::NodePool::Resource(), "", "gpu", kube::PatchType::kMerge, grace).ok());
+  const std::string node_name = "ip-10-0-1-4.us-west-2.compute.internal";
+  kube::NodeClaim claim = ReadyNodeRunning("gpu-1", node_name);
+  ASSERT_FALSE(claim.metadata.name.empty());
+  EXPECT_EQ(claim.spec.termination_grace_period, "3s") << "from the NodePool's template";
+  nlohmann::json label = {{"metadata", {{"labels", {{"app", "llm"}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::Pod::Resource(), "default", "gpu-1", kube::PatchType::kMerge, label).ok());
+  Apply(Budget("llm"));
+
+  ASSERT_TRUE(kube::TypedClient<kube::NodeClaim>(*client_).Delete("", claim.metadata.name).ok());
+  ASSERT_TRUE(Eventually([&] { return HasFailedDrainingEventNaming(claim.metadata.name, "default/gpu-1"); }));
+  // Past the grace period the pod is deleted despite its budget (no kubelet needs to confirm:
+  // the deletion has no grace left), and termination completes.
+  ASSERT_TRUE(Eventually([&] { return !GetPod("gpu-1").has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); }));
+  EXPECT_TRUE(Instances().empty());
 }
 
 }  // namespace

@@ -35,7 +35,8 @@ int Kills() {
 const std::vector<std::string> kCrashPoints = {
     "provision.after-nodeclaim-create", "launch.before-create",         "launch.after-create",
     "launch.after-labels",              "launch.after-status",          "register.after-node-patch",
-    "initialize.after-node-label",      "terminate.after-cloud-delete", "terminate.before-nodeclaim-finalizer"};
+    "initialize.after-node-label",      "terminate.after-drain",        "terminate.after-cloud-delete",
+    "terminate.before-nodeclaim-finalizer"};
 
 class CrashSafetyTest : public ControllerFixture {
  protected:
