@@ -264,8 +264,8 @@ Result<std::string> Provisioner::CreateNodeClaim(const kube::NodePool& pool, con
   }
   nc.metadata.labels[core::InternedString(scheduling::keys::kNodePool)] = pool.metadata.name;
   nc.metadata.annotations = tmpl.metadata.annotations;
-  nc.metadata.annotations[core::InternedString("karpenter.sh/nodepool-hash")] = NodePoolHash(pool);
-  nc.metadata.annotations[core::InternedString("karpenter.sh/nodepool-hash-version")] = "v3";
+  nc.metadata.annotations[core::InternedString(kNodePoolHashAnnotation)] = NodePoolHash(pool);
+  nc.metadata.annotations[core::InternedString(kNodePoolHashVersionAnnotation)] = core::InternedString(kNodePoolHashVersion);
   nc.metadata.finalizers.push_back(core::InternedString(kTerminationFinalizer));
   nc.metadata.owner_references.push_back(kube::OwnerReference{.api_version = "karpenter.sh/v1",
                                                               .kind = "NodePool",

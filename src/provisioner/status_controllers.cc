@@ -160,6 +160,20 @@ Result<core::Duration> NodePoolStatusController::Reconcile(const std::string& na
     auto written = kube::TypedClient<kube::NodePool>(cluster_.client()).UpdateStatus(pool);
     if (!written.ok()) return written.status();
   }
+  // Karpenter's nodepool hash controller: the template's hash on the NodePool itself, beside the
+  // one each NodeClaim was created with, so drift is a comparison of two annotations.
+  const std::string hash = NodePoolHash(*cached);
+  auto annotation = [&](std::string_view key) {
+    auto it = cached->metadata.annotations.find(key);
+    return it == cached->metadata.annotations.end() ? std::string() : it->second.str();
+  };
+  if (annotation(kNodePoolHashAnnotation) != hash || annotation(kNodePoolHashVersionAnnotation) != kNodePoolHashVersion) {
+    nlohmann::json patch = {{"metadata", {{"annotations", {{std::string(kNodePoolHashAnnotation), hash},
+                                                           {std::string(kNodePoolHashVersionAnnotation),
+                                                            std::string(kNodePoolHashVersion)}}}}}};
+    auto patched = cluster_.client().Patch(kube::NodePool::Resource(), "", name, kube::PatchType::kMerge, patch);
+    if (!patched.ok() && patched.status().code() != StatusCode::kNotFound) return patched.status();
+  }
   return core::Duration::zero();
 }
 

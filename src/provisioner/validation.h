@@ -31,6 +31,10 @@ kube::NodePool WithDefaults(kube::NodePool pool);
 // (Karpenter's v3 inputs), as a decimal uint64. NodeClaims carry the hash they were made from, so
 // a changed template shows as drift.
 std::string NodePoolHash(const kube::NodePool& pool);
+// The annotations that carry it, on NodePools and on the NodeClaims created from them.
+inline constexpr std::string_view kNodePoolHashAnnotation = "karpenter.sh/nodepool-hash";
+inline constexpr std::string_view kNodePoolHashVersionAnnotation = "karpenter.sh/nodepool-hash-version";
+inline constexpr std::string_view kNodePoolHashVersion = "v3";
 
 // 64-bit FNV-1a of `text`: stable across runs and builds (std::hash is not), for names and hashes
 // written into objects.

@@ -133,6 +133,17 @@ TEST_F(ProvisionerTest, SeedFlowLaunchesIntoTheReservationAndInitializesOnlyWith
   EXPECT_EQ(Label(claim.metadata, "node.kubernetes.io/instance-type"), "g6e.2xlarge");
   EXPECT_EQ(Label(claim.metadata, "karpenter.sh/capacity-type"), "reserved");
   EXPECT_EQ(Label(claim.metadata, "karpenter.k8s.aws/capacity-reservation-id"), odcr);
+  // The NodePool carries its template's hash too (Karpenter's hash controller), equal to the one
+  // the claim was created with: no drift.
+  ASSERT_TRUE(Eventually([&] {
+    auto pool = kube::TypedClient<kube::NodePool>(*client_).Get("", "gpu");
+    if (!pool.ok()) return false;
+    auto hash = pool->metadata.annotations.find("karpenter.sh/nodepool-hash");
+    auto version = pool->metadata.annotations.find("karpenter.sh/nodepool-hash-version");
+    return hash != pool->metadata.annotations.end() && version != pool->metadata.annotations.end() &&
+           version->second == "v3" &&
+           hash->second == claim.metadata.annotations.at("karpenter.sh/nodepool-hash");
+  })) << "the NodePool's hash annotation matches its NodeClaim's";
   EXPECT_EQ(Label(claim.metadata, "karpenter.sh/nodepool"), "gpu");
   EXPECT_EQ(claim.spec.resources.requests.Get("nvidia.com/gpu").AsApproximateDouble(), 1);
   ASSERT_FALSE(claim.status.provider_id.empty());
