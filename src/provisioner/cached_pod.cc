@@ -15,6 +15,8 @@ CachedPod ToCachedPod(kube::Pod pod) {
   out.holds_resources = HoldsResources(pod);
   out.daemon_set = IsDaemonSetPod(pod);
   out.mirror = pod.metadata.annotations.contains("kubernetes.io/config.mirror");
+  out.critical = pod.spec.priority_class_name == "system-cluster-critical" ||
+                 pod.spec.priority_class_name == "system-node-critical";
   out.tolerates_disruption = core::Tolerated(
       pod.spec.tolerations, core::Taint{.key = std::string(kDisruptedTaintKey), .effect = core::TaintEffect::kNoSchedule});
   if (pod.metadata.deletion_timestamp) {

@@ -38,6 +38,7 @@ struct CachedPod {
   bool daemon_set = false;            // controlled by a DaemonSet
   bool mirror = false;                // a static pod's mirror (kubernetes.io/config.mirror)
   bool tolerates_disruption = false;  // tolerates karpenter.sh/disrupted:NoSchedule
+  bool critical = false;              // priority class system-cluster-critical or system-node-critical
   std::optional<core::TimePoint> deleting_at;  // metadata.deletionTimestamp (end of its grace)
   std::shared_ptr<const kube::Pod> unbound;  // the whole view, while no node is assigned
   // Holding resources: what it takes from its node; or why that could not be computed.

@@ -66,9 +66,16 @@ Result<DrainResult> Drainer::Drain(const kube::NodeClaim& claim, const kube::Nod
   const std::optional<core::TimePoint> deadline = DrainDeadline(claim);
   const std::string pool(claim.NodePoolName());
   std::string blocked_pods;
-  for (const auto& pod : cluster_.pods.ByIndex(kube::kPodsByNodeName, node.metadata.name)) {
+  auto pods = cluster_.pods.ByIndex(kube::kPodsByNodeName, node.metadata.name);
+  // Critical pods go last (Karpenter's eviction groups): not while any other pod is still to go.
+  const bool others_left = std::any_of(pods.begin(), pods.end(), [&](const auto& pod) {
+    return !pod->critical && DrainActionFor(*pod, now, deadline) != DrainAction::kIgnore;
+  });
+  for (const auto& pod : pods) {
     const std::string ns = pod->metadata.ns.str();
-    switch (DrainActionFor(*pod, now, deadline)) {
+    DrainAction action = DrainActionFor(*pod, now, deadline);
+    if (pod->critical && others_left && action == DrainAction::kEvict) action = DrainAction::kWait;
+    switch (action) {
       case DrainAction::kIgnore:
         break;
       case DrainAction::kWait:

@@ -3,7 +3,9 @@
 //   1. the Node is tainted karpenter.sh/disrupted:NoSchedule, so nothing new lands on it;
 //   2. each pod that would be lost with the node is evicted through the Eviction API, which
 //      honours PodDisruptionBudgets (a refused eviction is retried on the next pass, and the
-//      NodeClaim gets a FailedDraining Event naming the pods that hold it up);
+//      NodeClaim gets a FailedDraining Event naming the pods that hold it up). Critical pods
+//      (priority class system-cluster-critical / system-node-critical: DNS, CNI, logging) are
+//      evicted only once every other pod is gone, so they serve the others to the end;
 //   3. once the NodeClaim's spec.terminationGracePeriod has passed since its deletion, such pods
 //      are deleted instead: the grace period bounds a drain that PDBs would hold forever;
 //   4. the Node is drained when none is left, where a pod that is still terminating a minute

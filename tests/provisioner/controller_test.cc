@@ -383,6 +383,11 @@ TEST_F(ProvisionerTest, DeletionDrainsTheNodeHonouringDisruptionBudgetsBeforeTer
   agent["metadata"]["ownerReferences"] = {{{"apiVersion", "apps/v1"}, {"kind", "DaemonSet"}, {"name", "agent"},
                                            {"uid", "6b3c2f6e-0000-4000-8000-000000000001"}, {"controller", true}}};
   Apply(agent);
+  // A critical pod (cluster DNS, say): evicted only after every other pod is gone.
+  nlohmann::json dns = PodOn("dns", node_name, {{"app", "dns"}});
+  dns["spec"]["priorityClassName"] = "system-cluster-critical";
+  Apply(dns);
+  MarkRunning("dns");
 
   ASSERT_TRUE(kube::TypedClient<kube::NodeClaim>(*client_).Delete("", claim.metadata.name).ok());
   ASSERT_TRUE(Eventually([&] {
@@ -399,11 +404,16 @@ TEST_F(ProvisionerTest, DeletionDrainsTheNodeHonouringDisruptionBudgetsBeforeTer
   EXPECT_TRUE(HasCondition(*draining, "Drained", "False"));
   EXPECT_EQ(Instances().size(), 1u) << "the instance stays until the node is drained";
   EXPECT_FALSE(Terminating("guarded")) << "its budget forbids the eviction";
+  EXPECT_FALSE(Terminating("dns")) << "a critical pod waits for the others";
 
-  // The budget goes: the last pod is evicted, then the node and its instance.
+  // The budget goes: the guarded pod is evicted, then the critical one, then the node and its
+  // instance.
   ASSERT_TRUE(client_->Delete(kube::PodDisruptionBudget::Resource(), "default", "guarded").ok());
   ASSERT_TRUE(Eventually([&] { return Terminating("guarded"); }));
+  EXPECT_FALSE(Terminating("dns")) << "not while the guarded pod is still terminating";
   ConfirmDeletion("guarded");
+  ASSERT_TRUE(Eventually([&] { return Terminating("dns"); }));
+  ConfirmDeletion("dns");
   ASSERT_TRUE(Eventually([&] { return NodeClaims().empty(); }));
   EXPECT_TRUE(Instances().empty());
   EXPECT_FALSE(GetNode(node_name).has_value());

@@ -36,6 +36,20 @@ TEST(DrainTest, EvictsWhatWouldBeLostAndLeavesTheRest) {
   EXPECT_EQ(DrainActionFor(finished, now, std::nullopt), DrainAction::kIgnore);
 }
 
+TEST(DrainTest, CriticalPodsAreMarkedFromTheirPriorityClass) {
+  kube::Pod pod;
+  pod.metadata.name = "coredns-0";
+  pod.metadata.ns = core::InternedString("kube-system");
+  pod.spec.node_name = core::InternedString("ip-10-0-0-1");
+  EXPECT_FALSE(ToCachedPod(pod).critical);
+  pod.spec.priority_class_name = core::InternedString("system-cluster-critical");
+  EXPECT_TRUE(ToCachedPod(pod).critical);
+  pod.spec.priority_class_name = core::InternedString("system-node-critical");
+  EXPECT_TRUE(ToCachedPod(pod).critical);
+  pod.spec.priority_class_name = core::InternedString("high-priority");
+  EXPECT_FALSE(ToCachedPod(pod).critical);
+}
+
 TEST(DrainTest, TerminatingPodsAreWaitedForUntilStuck) {
   CachedPod terminating = BoundPod();
   terminating.deleting_at = At("2026-12-07T10:00:30Z");  // evicted with 30 s of grace
