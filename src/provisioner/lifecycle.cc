@@ -163,6 +163,9 @@ Result<core::Duration> NodeClaimLifecycle::Launch(kube::NodeClaim claim) {
       return core::Duration::zero();
     }
     cluster_.recorder().Event(ObjectRef(claim), "Warning", "LaunchFailed", message);
+    kLog.Warn("launch failed", {{"nodeclaim", claim.metadata.name},
+                                {"kind", std::string(cloud::ErrorKindName(kind))},
+                                {"error", machine.status()}});
     if (SetCondition(claim.status.conditions, kLaunched, "False", "LaunchFailed", message, claim.metadata.generation,
                      now)) {
       Status written = WriteStatus(claim);
