@@ -55,14 +55,17 @@ void Controller::RegisterHandlers() {
       },
       .on_delete = {},
   });
-  auto claim_changed = [this](const std::shared_ptr<const kube::NodeClaim>& claim) {
-    lifecycle_queue_.Add(claim->metadata.name);
+  auto claim_changed = [this](const std::shared_ptr<const kube::NodeClaim>& claim, bool lifecycle) {
+    if (lifecycle) lifecycle_queue_.Add(claim->metadata.name);
     std::string pool(claim->NodePoolName());
-    if (!pool.empty()) nodepool_queue_.Add(pool);
+    if (!pool.empty()) nodepool_queue_.Add(pool);  // its status counts conditions too
   };
   cluster_.nodeclaims.AddEventHandler({
-      .on_add = claim_changed,
-      .on_update = [claim_changed](const auto&, const auto& claim) { claim_changed(claim); },
+      .on_add = [claim_changed](const auto& claim) { claim_changed(claim, true); },
+      .on_update =
+          [claim_changed](const auto& before, const auto& claim) {
+            claim_changed(claim, LifecycleShouldReconcile(*before, *claim));
+          },
       .on_delete = [this](const auto& claim) {
         std::string pool(claim->NodePoolName());
         if (!pool.empty()) nodepool_queue_.Add(pool);

@@ -89,6 +89,14 @@ double SecondsSince(std::chrono::steady_clock::time_point begin) {
 
 }  // namespace
 
+bool LifecycleShouldReconcile(const kube::NodeClaim& before, const kube::NodeClaim& after) {
+  const kube::ObjectMeta& a = before.metadata;
+  const kube::ObjectMeta& b = after.metadata;
+  return a.uid != b.uid || a.generation != b.generation || a.deletion_timestamp != b.deletion_timestamp ||
+         a.finalizers != b.finalizers || a.labels != b.labels || a.annotations != b.annotations ||
+         before.status.provider_id != after.status.provider_id || before.status.node_name != after.status.node_name;
+}
+
 NodeClaimLifecycle::NodeClaimLifecycle(Cluster& cluster, cloud::CloudProvider& cloud, Metrics& metrics,
                                        LifecycleOptions options, std::function<void()> on_capacity_error)
     : cluster_(cluster),

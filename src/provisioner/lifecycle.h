@@ -43,6 +43,11 @@ struct LifecycleOptions {
   std::chrono::milliseconds drain_poll{std::chrono::seconds(2)};  // how often a draining node is re-checked
 };
 
+// Whether an update of a NodeClaim gives the lifecycle anything new to act on. Its own status
+// writes (conditions) do not: reacting to them would turn a failure whose message changes each
+// time (an AWS request id) into a hot loop that bypasses the retry backoff.
+bool LifecycleShouldReconcile(const kube::NodeClaim& before, const kube::NodeClaim& after);
+
 class NodeClaimLifecycle {
  public:
   // `on_capacity_error` runs after a NodeClaim was deleted for insufficient capacity, so the

@@ -31,6 +31,23 @@ std::string Hex16(size_t h) {
   return buf;
 }
 
+bool IsIdempotentParameterMismatch(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find("IdempotentParameterMismatch") != std::string_view::npos;
+}
+
+// Everything a CreateFleet request asks for except its token.
+std::string FleetIdentity(const FleetRequest& request) {
+  std::string out = request.capacity_type + "\n" + request.launch_template_name + "\n" + request.allocation_strategy +
+                    (request.reservations_first ? "\nreservations-first\n" : "\n");
+  for (const auto& o : request.overrides) {
+    out += o.instance_type + "/" + o.subnet_id + "/" + o.zone + "/" + o.image_id + "/" +
+           (o.priority ? std::to_string(*o.priority) : "") + "\n";
+  }
+  for (const auto& [k, v] : request.tags) out += k + "=" + v + "\n";
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> AwsCloudProvider::EnsureLaunchTemplate(const Resolved& resolved, const NodeClaim& claim,
@@ -171,7 +188,17 @@ Result<Machine> AwsCloudProvider::Create(const NodeClaim& claim) {
 
   std::vector<std::string> failures;
   auto launch = [&](FleetRequest request, const std::string& pool_capacity) -> Result<std::optional<Machine>> {
-    GF_ASSIGN_OR_RETURN(FleetResult result, CreateFleet(ec2_, request));
+    Result<FleetResult> fleet = CreateFleet(ec2_, request);
+    if (!fleet.ok() && IsIdempotentParameterMismatch(fleet.status())) {
+      // An earlier attempt used this token with other parameters and, as the look-up above
+      // found no instance, launched nothing (EC2 keeps answering with that recorded failure).
+      // These parameters get a token of their own, still stable across retries.
+      request.client_token += "-" + Hex16(std::hash<std::string>{}(FleetIdentity(request))).substr(0, 12);
+      kLog.Info("launch parameters changed since an earlier attempt; new client token",
+                {{"nodeclaim", claim.name}, {"clientToken", request.client_token}});
+      fleet = CreateFleet(ec2_, request);
+    }
+    GF_ASSIGN_OR_RETURN(FleetResult result, std::move(fleet));
     for (const auto& e : result.errors) {
       failures.push_back(e.instance_type + "/" + e.zone + "/" + pool_capacity + ": " + e.code);
       if (e.code == "ReservationCapacityExceeded") {

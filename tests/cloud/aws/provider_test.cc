@@ -221,6 +221,27 @@ TEST_F(ProviderTest, RetryWithTheSameNodeClaimUidReturnsTheSameInstance) {
   EXPECT_EQ(tagged->size(), 1u);
 }
 
+TEST_F(ProviderTest, RetryWithOtherParametersAfterALaunchOfNothingLaunchesUnderItsOwnToken) {
+  // The first attempt finds no capacity: EC2 records that answer under the NodeClaim's UID.
+  emulator_->SetFaults({.insufficient_capacity = {{.instance_type = "g6e.2xlarge", .capacity_type = "on-demand"}}});
+  auto first = provider_->Create(Claim("again", {"g6e.2xlarge"}, {"on-demand"}));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(Classify(first.status()), ErrorKind::kInsufficientCapacity);
+  // A retry that asks for something else (here: other types, as after a restart that sees other
+  // offerings) must not be stuck on IdempotentParameterMismatch.
+  emulator_->SetFaults({});
+  auto second = provider_->Create(Claim("again", {"g6e.2xlarge", "g6e.4xlarge"}, {"on-demand"}));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->instance_type, "g6e.4xlarge");  // g6e.2xlarge is still cached unavailable
+  // Retrying the same request again is still idempotent: the same instance, no second one.
+  auto third = provider_->Create(Claim("again", {"g6e.2xlarge", "g6e.4xlarge"}, {"on-demand"}));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->instance_id, second->instance_id);
+  auto tagged = DescribeInstances(*ec2_, {}, {{"tag:karpenter.sh/nodeclaim", {"again"}}});
+  ASSERT_TRUE(tagged.ok());
+  EXPECT_EQ(tagged->size(), 1u);
+}
+
 TEST_F(ProviderTest, ThrottlingIsRetriedWithBackoff) {
   emulator_->SetFaults({.throttle_next = 2});
   int attempts = 0;
