@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/bench_util.h"
 #include "cloud/aws/ec2.h"
 #include "cloud/aws/provider.h"
 #include "cloud/aws/sigv4.h"
@@ -29,16 +30,8 @@
 using namespace gpufleet;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, size_t(p * double(v.size())))];
-}
-
-}  // namespace
+using bench::Ms;
+using bench::Percentile;
 
 int main(int argc, char** argv) {
   CLI::App app{"cloud provider + EC2 emulator benchmark"};

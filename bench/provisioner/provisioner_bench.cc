@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "apiserver/server.h"
+#include "common/bench_util.h"
 #include "cloud/aws/api_client.h"
 #include "cloud/aws/credentials.h"
 #include "cloud/aws/http_client.h"
@@ -47,23 +48,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[std::min(v.size() - 1, size_t(p * double(v.size())))];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "provisioner_bench: " << what << std::endl;
-  std::_Exit(1);  // threads (informers, the controller) are still running: no static destructors
-}
-
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.status().ToString());
-  return std::move(r).value();
-}
+using bench::Die;
+using bench::Ms;
+using bench::Must;
+using bench::Percentile;
 
 // The CloudProvider the controller gets, noting when each Create returns (CreateFleet done).
 class TimingProvider final : public cloud::CloudProvider {
@@ -106,6 +94,7 @@ class TimingProvider final : public cloud::CloudProvider {
 };
 
 struct Env {
+  std::unique_ptr<bench::ScratchDir> scratch;  // first: removed after the servers stopped
   std::string dir, data;
   std::unique_ptr<apiserver::ApiServer> server;
   std::unique_ptr<kube::Transport> transport;
@@ -134,8 +123,8 @@ void Apply(kube::Client& client, const std::string& source_dir, const std::strin
 // (on-demand g6e/g5 with the seed's taint and label) and a CPU NodePool (c/m families).
 Env StartEnv(const std::string& source_dir, const std::string& data) {
   Env e;
-  char tmpl[] = "/tmp/gpufleet-provisioner-bench-XXXXXX";
-  e.dir = mkdtemp(tmpl);
+  e.scratch = std::make_unique<bench::ScratchDir>("gpufleet-provisioner-bench");
+  e.dir = e.scratch->path();
   e.data = data;
   apiserver::ApiServer::Options so;
   so.data_dir = e.dir + "/api";

@@ -17,8 +17,7 @@ CachedPod ToCachedPod(kube::Pod pod) {
   out.mirror = pod.metadata.annotations.contains("kubernetes.io/config.mirror");
   out.critical = pod.spec.priority_class_name == "system-cluster-critical" ||
                  pod.spec.priority_class_name == "system-node-critical";
-  out.tolerates_disruption = core::Tolerated(
-      pod.spec.tolerations, core::Taint{.key = std::string(kDisruptedTaintKey), .effect = core::TaintEffect::kNoSchedule});
+  out.tolerates_disruption = core::Tolerated(pod.spec.tolerations, DisruptedTaint());
   if (pod.metadata.deletion_timestamp) {
     if (auto at = core::ParseRfc3339(*pod.metadata.deletion_timestamp); at.ok()) out.deleting_at = *at;
   }

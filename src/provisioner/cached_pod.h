@@ -48,8 +48,11 @@ struct CachedPod {
 
 CachedPod ToCachedPod(kube::Pod pod);
 
-// Karpenter's taint on nodes it is about to take away (drain.h).
+// Karpenter's taint on nodes it is about to take away (drain.h): karpenter.sh/disrupted:NoSchedule.
 inline constexpr std::string_view kDisruptedTaintKey = "karpenter.sh/disrupted";
+inline core::Taint DisruptedTaint() {
+  return core::Taint{.key = std::string(kDisruptedTaintKey), .effect = core::TaintEffect::kNoSchedule};
+}
 
 // IsProvisionable for a cached pod (only unbound pods can be).
 bool IsProvisionable(const CachedPod& pod, PendingPodPolicy policy);

@@ -15,10 +15,6 @@ const core::log::Logger kLog("drain");
 // A pod still terminating this long after its deletion deadline is taken as gone.
 constexpr auto kStuckTerminating = std::chrono::minutes(1);
 
-core::Taint DisruptedTaint() {
-  return core::Taint{.key = std::string(kDisruptedTaintKey), .effect = core::TaintEffect::kNoSchedule};
-}
-
 }  // namespace
 
 DrainAction DrainActionFor(const CachedPod& pod, core::TimePoint now, std::optional<core::TimePoint> deadline) {
@@ -67,13 +63,18 @@ Result<DrainResult> Drainer::Drain(const kube::NodeClaim& claim, const kube::Nod
   const std::string pool(claim.NodePoolName());
   std::string blocked_pods;
   auto pods = cluster_.pods.ByIndex(kube::kPodsByNodeName, node.metadata.name);
-  // Critical pods go last (Karpenter's eviction groups): not while any other pod is still to go.
-  const bool others_left = std::any_of(pods.begin(), pods.end(), [&](const auto& pod) {
-    return !pod->critical && DrainActionFor(*pod, now, deadline) != DrainAction::kIgnore;
-  });
+  std::vector<DrainAction> actions;
+  actions.reserve(pods.size());
+  bool others_left = false;
   for (const auto& pod : pods) {
+    actions.push_back(DrainActionFor(*pod, now, deadline));
+    others_left = others_left || (!pod->critical && actions.back() != DrainAction::kIgnore);
+  }
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const auto& pod = pods[i];
     const std::string ns = pod->metadata.ns.str();
-    DrainAction action = DrainActionFor(*pod, now, deadline);
+    DrainAction action = actions[i];
+    // Critical pods go last (Karpenter's eviction groups): not while any other pod is still to go.
     if (pod->critical && others_left && action == DrainAction::kEvict) action = DrainAction::kWait;
     switch (action) {
       case DrainAction::kIgnore:
