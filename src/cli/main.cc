@@ -11,6 +11,7 @@
 #include "cloud/ec2emu/commands.h"
 #include "core/commands.h"
 #include "core/log.h"
+#include "gpu/commands.h"
 #include "kube/commands.h"
 #include "provisioner/commands.h"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   gpufleet::cloud::ec2emu::AddCommands(app);
   gpufleet::cloud::aws::AddCommands(app);
   gpufleet::provisioner::AddCommands(app);
+  gpufleet::gpu::AddCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -1,4 +1,4 @@
-#include "cloud/data_files.h"
+#include "core/data_files.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -8,7 +8,7 @@
 #define GPUFLEET_DATA_DIR ""
 #endif
 
-namespace gpufleet::cloud {
+namespace gpufleet::core {
 
 std::string DefaultDataFile(std::string_view name) {
   namespace fs = std::filesystem;
@@ -27,4 +27,4 @@ std::string DefaultDataFile(std::string_view name) {
   return (fs::path(GPUFLEET_DATA_DIR) / name).string();
 }
 
-}  // namespace gpufleet::cloud
+}  // namespace gpufleet::core

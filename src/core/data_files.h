@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-namespace gpufleet::cloud {
+namespace gpufleet::core {
 
 std::string DefaultDataFile(std::string_view name);
 
-}  // namespace gpufleet::cloud
+}  // namespace gpufleet::core

@@ -11,7 +11,7 @@
 #include "apiserver/http_server.h"
 #include "cloud/aws/provider.h"
 #include "cloud/aws/session.h"
-#include "cloud/data_files.h"
+#include "core/data_files.h"
 #include "core/log.h"
 #include "core/time_format.h"
 #include "kube/encoding.h"
@@ -31,7 +31,7 @@ struct Flags {
   std::string cluster_name = "gpufleet";
   std::string cluster_endpoint;  // written into nodes' user data; default: the kubeconfig's server
   std::string kubernetes_version = "1.32";
-  std::string instance_data = cloud::DefaultDataFile("aws-instance-types.json");
+  std::string instance_data = core::DefaultDataFile("aws-instance-types.json");
   std::string batch_idle = "1s", batch_max = "10s";
   std::string launch_timeout = "5m", registration_timeout = "15m";
   std::string pending_pods = "unbound";

@@ -8,7 +8,7 @@
 
 #include "cloud/aws/provider.h"
 #include "cloud/aws/session.h"
-#include "cloud/data_files.h"
+#include "core/data_files.h"
 #include "core/yaml.h"
 
 namespace gpufleet::cloud::aws {
@@ -17,7 +17,7 @@ namespace {
 
 struct Flags {
   std::string region, endpoint, profile, nodeclass, cluster = "gpufleet", kubernetes_version = "1.32";
-  std::string instance_data = DefaultDataFile("aws-instance-types.json");
+  std::string instance_data = core::DefaultDataFile("aws-instance-types.json");
   bool gpu_only = false;
 };
 

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "cloud/aws/aws_config.h"
-#include "cloud/data_files.h"
+#include "core/data_files.h"
 #include "cloud/ec2emu/emulator.h"
 #include "core/log.h"
 #include "core/time_format.h"
@@ -49,7 +49,7 @@ void AddCommands(CLI::App& app) {
     options.data_dir = aws::Environment().ExpandHome(flags->data_dir);
     options.listen = flags->listen;
     options.region = flags->region;
-    options.instance_data = flags->instance_data.empty() ? DefaultDataFile("aws-instance-types.json") : flags->instance_data;
+    options.instance_data = flags->instance_data.empty() ? core::DefaultDataFile("aws-instance-types.json") : flags->instance_data;
     auto delay = core::ParseGoDuration(flags->boot_delay);
     if (!delay.ok() || delay->count() < 0) fail("--boot-delay \"" + flags->boot_delay + "\": not a duration such as 10s");
     options.service.boot_delay = std::chrono::duration_cast<std::chrono::milliseconds>(*delay);
