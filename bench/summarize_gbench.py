@@ -37,6 +37,7 @@ def main():
                     "mhz": ctx.get("mhz_per_cpu"), "build": ctx.get("library_build_type"),
                     "kernel": platform.release()},
         "results": results,
+        "context": {k: v for k, v in ctx.items() if k.startswith("gpufleet_")},
     }, sort_keys=True))
 
 

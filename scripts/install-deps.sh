@@ -19,7 +19,8 @@ PACKAGES=(
   libssl-dev                             # TLS, certificates, SHA-256
   libboost-dev                           # Boost.Beast / Asio HTTP server
   libcurl4-openssl-dev                   # HTTP client (kube client, benchmark load generators)
-  libprotobuf-dev protobuf-compiler      # Kubernetes protobuf bodies (proto/), later gRPC messages
+  libprotobuf-dev protobuf-compiler      # Kubernetes protobuf bodies (proto/), device plugin messages
+  libgrpc++-dev protobuf-compiler-grpc   # kubelet device plugin API over gRPC (src/agent)
   python3                                # bench/run summariser, e2e JSON checks
   curl                                   # e2e tests of the API server (raw HTTP requests)
   python3-kubernetes                     # second, independent API client in the e2e tests

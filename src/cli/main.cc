@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "agent/commands.h"
 #include "apiserver/commands.h"
 #include "cli/version_command.h"
 #include "cloud/aws/commands.h"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   gpufleet::cloud::aws::AddCommands(app);
   gpufleet::provisioner::AddCommands(app);
   gpufleet::gpu::AddCommands(app);
+  gpufleet::agent::AddCommands(app);
 
   try {
     app.parse(argc, argv);

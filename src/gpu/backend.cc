@@ -33,6 +33,10 @@ std::string SystemInfo::CudaVersionString() const {
   return std::to_string(cuda_driver_version / 1000) + "." + std::to_string(cuda_driver_version % 1000 / 10);
 }
 
+std::string MigProfileName(unsigned gpu_instance_slices, uint64_t memory_mb) {
+  return std::to_string(gpu_instance_slices) + "g." + std::to_string((memory_mb + 1023) / 1024) + "gb";
+}
+
 std::unique_ptr<GpuBackend> NewNoGpuBackend() { return std::make_unique<NoGpuBackend>(); }
 
 Result<std::unique_ptr<GpuBackend>> OpenBackend(const BackendOptions& options) {

@@ -29,6 +29,9 @@ struct RemappedRows {
   bool pending = false, failure = false;
 };
 
+// The device plugin's name for a MIG profile: "<slices>g.<GB, rounded up>gb" (1g.10gb).
+std::string MigProfileName(unsigned gpu_instance_slices, uint64_t memory_mb);
+
 // A MIG device (a GPU instance + compute instance) of a MIG-enabled GPU.
 struct MigDeviceInfo {
   unsigned parent_index = 0;

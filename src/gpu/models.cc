@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/json.h"
+#include "gpu/device.h"
 
 namespace gpufleet::gpu {
 namespace {
@@ -80,8 +81,8 @@ Result<GpuModel> ParseModel(const json& m, size_t index, std::string* go_nvml_co
                          .ofas = UnsignedOr(p, "ofaCount"),
                          .memory_mb = UnsignedOr(p, "memorySizeMB")};
       if (profile.name.empty() && profile.slices > 0) {
-        // The device plugin's naming: "<slices>g.<GB, rounded up>gb", "+me" for the media-extension revision.
-        profile.name = std::to_string(profile.slices) + "g." + std::to_string((profile.memory_mb + 1023) / 1024) + "gb";
+        // Named as the device plugin names it, "+me" for the media-extension revision.
+        profile.name = MigProfileName(profile.slices, profile.memory_mb);
         if (p.value("profile", "").ends_with("_REV1")) profile.name += "+me";
       }
       if (profile.name.empty() || profile.slices == 0) {

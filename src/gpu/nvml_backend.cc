@@ -472,8 +472,7 @@ Result<std::vector<MigDeviceInfo>> NvmlBackend::MigDevices(unsigned index) {
       m.gi_slices = a.gpu_instance_slice_count;
       m.ci_slices = a.compute_instance_slice_count;
       m.memory_bytes = a.memory_size_mb << 20;
-      // The device plugin's naming: "<slices>g.<GB, rounded up>gb".
-      m.profile = std::to_string(a.gpu_instance_slice_count) + "g." + std::to_string((a.memory_size_mb + 1023) / 1024) + "gb";
+      m.profile = MigProfileName(a.gpu_instance_slice_count, a.memory_size_mb);
       if (a.compute_instance_slice_count != a.gpu_instance_slice_count) {
         m.profile = std::to_string(a.compute_instance_slice_count) + "c." + m.profile;
       }
