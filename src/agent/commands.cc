@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -28,7 +29,7 @@ struct Flags {
   std::string mig_strategy, device_list_strategy, device_id_strategy, pass_device_specs, fail_on_init_error;
   AgentOptions agent;
   std::string label_interval = "60s", poll_interval = "5s", recovery_quiet = "5m";
-  bool no_timestamp = false, no_node_labels = false;
+  bool no_timestamp = false, no_node_labels = false, plugin_dir_set = false;
   std::string kubeconfig;
 };
 
@@ -83,6 +84,10 @@ int Run(Flags f) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   AgentConfig config = LoadConfig(f);
+  // The kubelet dials plugins in its own directory: with only --kubelet-socket, serve beside it.
+  if (!f.agent.kubelet_socket.empty() && !f.plugin_dir_set) {
+    f.agent.plugin_dir = std::filesystem::path(f.agent.kubelet_socket).parent_path().string();
+  }
   if (config.driver_root != "/") f.backend.driver_roots.insert(f.backend.driver_roots.begin(), config.driver_root);
   f.agent.label_interval = Millis("--label-interval", f.label_interval);
   f.agent.poll_interval = Millis("--kubelet-poll-interval", f.poll_interval);
@@ -156,7 +161,14 @@ void AddCommands(CLI::App& app) {
   cmd->add_option("--device-list-strategy", f->device_list_strategy,
                   "envvar, volume-mounts, cdi-annotations, cdi-cri; comma-separated (env DEVICE_LIST_STRATEGY)");
   cmd->add_option("--device-id-strategy", f->device_id_strategy, "uuid or index (env DEVICE_ID_STRATEGY)");
-  cmd->add_option("--device-plugin-path", f->agent.plugin_dir, "The kubelet's device-plugins directory")->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--device-plugin-path",
+         [f](const std::string& dir) {
+           f->agent.plugin_dir = dir;
+           f->plugin_dir_set = true;
+         },
+         "The kubelet's device-plugins directory (default /var/lib/kubelet/device-plugins, or the directory of "
+         "--kubelet-socket)");
   cmd->add_option("--kubelet-socket", f->agent.kubelet_socket, "Default: DEVICE_PLUGIN_PATH/kubelet.sock");
   cmd->add_option("--dev-root", f->agent.dev_root, "Where /dev/nvidia* are (for --pass-device-specs)")->capture_default_str();
   cmd->add_option("--node-name", f->agent.node_name, "Node to label (env NODE_NAME)");

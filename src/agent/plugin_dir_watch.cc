@@ -16,9 +16,14 @@ namespace {
 
 const core::log::Logger kLog("agent.watch");
 
-unsigned long long InodeOf(const std::string& path) {
+// Which file is at `path`: inode and change time (an inode number alone can be reused by a file
+// created right after the old one was removed). 0 when there is none.
+unsigned long long IdentityOf(const std::string& path) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<unsigned long long>(st.st_ino) : 0;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  const unsigned long long ctime_ns =
+      static_cast<unsigned long long>(st.st_ctim.tv_sec) * 1000000000ull + static_cast<unsigned long long>(st.st_ctim.tv_nsec);
+  return (static_cast<unsigned long long>(st.st_ino) * 0x9E3779B97F4A7C15ull) ^ ctime_ns ^ 1;
 }
 
 }  // namespace
@@ -38,7 +43,7 @@ PluginDirWatcher::~PluginDirWatcher() {
 }
 
 void PluginDirWatcher::Mark() {
-  kubelet_inode_ = InodeOf(kubelet_socket_);
+  kubelet_identity_ = IdentityOf(kubelet_socket_);
   // Our own restart removed and re-created our sockets: those events are not news.
   if (fd_ >= 0) {
     alignas(inotify_event) char buf[4096];
@@ -48,8 +53,8 @@ void PluginDirWatcher::Mark() {
 }
 
 std::string PluginDirWatcher::Check(const std::vector<std::string>& own_sockets) const {
-  const unsigned long long inode = InodeOf(kubelet_socket_);
-  if (inode != 0 && inode != kubelet_inode_) return "kubelet.sock was created anew";
+  const unsigned long long inode = IdentityOf(kubelet_socket_);
+  if (inode != 0 && inode != kubelet_identity_) return "kubelet.sock was created anew";
   for (const auto& s : own_sockets) {
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::path(dir_) / s, ec)) return "socket " + s + " was removed";

@@ -21,7 +21,7 @@ class PluginDirWatcher {
   PluginDirWatcher(const PluginDirWatcher&) = delete;
   PluginDirWatcher& operator=(const PluginDirWatcher&) = delete;
 
-  // Remembers the current kubelet.sock (its inode), as registered against, and forgets events
+  // Remembers the current kubelet.sock (inode and change time), as registered against, and forgets events
   // so far (the agent's own restart of its sockets).
   void Mark();
   // Blocks until a change that needs re-registration (returns why), `timeout` (returns ""), or
@@ -37,7 +37,7 @@ class PluginDirWatcher {
   std::string dir_, kubelet_socket_;
   std::chrono::milliseconds poll_interval_;
   int fd_ = -1;
-  unsigned long long kubelet_inode_ = 0;
+  unsigned long long kubelet_identity_ = 0;  // inode and change time
 };
 
 }  // namespace gpufleet::agent

@@ -29,12 +29,14 @@ std::string EnvOr(const char* name, std::string fallback) {
 
 void RunSmi(const SmiFlags& f) {
   auto backend = OpenBackend(f.backend);
+  if (!backend.ok() && f.backend.kind == "mock") Exit(std::string(backend.status().message()), 2);
   if (!backend.ok()) {
     const bool missing = backend.status().code() == StatusCode::kNotFound;
+    // One line: nvidia-smi's words, then what gpufleet found.
     Exit(std::string(missing ? "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
-                               "Make sure that the latest NVIDIA driver is installed and running.\n"
+                               "Make sure that the latest NVIDIA driver is installed and running. ("
                              : "Failed to initialize NVML: ") +
-             std::string(backend.status().message()),
+             std::string(backend.status().message()) + (missing ? ")" : ""),
          missing ? 9 : 255);
   }
   auto snapshot = TakeSnapshot(**backend, f.ids);
@@ -75,6 +77,15 @@ void AddBackendFlags(CLI::App* cmd, BackendOptions& options) {
   cmd->add_option("--gpu-backend", options.kind, "auto (NVML if the driver is there, else none), nvml, mock or none")
       ->capture_default_str();
   cmd->add_option("--driver-root", options.driver_roots, "Where to look for libnvidia-ml.so.1 (repeatable)");
+  // --mock PROFILE: the short form acceptance checks and users type.
+  cmd->add_option_function<std::string>(
+      "--mock",
+      [&options](const std::string& profile) {
+        options.kind = "mock";
+        options.mock_machine = profile;
+      },
+      "Mock GPUs: l40s, t4, a10g, h100-sxm-x8, an instance type such as g6e.2xlarge, dgxh100, or a JSON file "
+      "(same as --gpu-backend mock --mock-machine PROFILE)");
   cmd->add_option("--mock-machine", options.mock_machine,
                   "mock: an EC2 instance type (g6e.2xlarge, p5.48xlarge), a DGX name (dgxh100) or a machine JSON file")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "gpu/mock_backend.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -44,7 +45,30 @@ const MigProfile* FindProfile(const GpuModel& model, std::string_view name) {
   return nullptr;
 }
 
-Result<MockMachineSpec> FromInstanceTypeOrMachine(const GpuCatalog& catalog, const std::string& name) {
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A model by a short name: its id in any case ("l40s", "h100-sxm5-80gb") or a unique prefix of it
+// that ends where a word or number ends ("h100-sxm" for H100-SXM5-80GB, "a10g").
+Result<const GpuModel*> ModelByAlias(const GpuCatalog& catalog, const std::string& alias) {
+  std::vector<const GpuModel*> matches;
+  for (const auto& m : catalog.models) {
+    const std::string id = Lower(m.id);
+    if (id == alias) return &m;
+    if (id.starts_with(alias) && (std::isdigit(static_cast<unsigned char>(id[alias.size()])) || id[alias.size()] == '-')) {
+      matches.push_back(&m);
+    }
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) return NotFoundError("no GPU model is called \"" + alias + "\"");
+  std::string list;
+  for (const auto* m : matches) list += (list.empty() ? "" : ", ") + m->id;
+  return InvalidArgumentError("\"" + alias + "\" names several GPU models (" + list + "): say which");
+}
+
+Result<MockMachineSpec> FromProfileName(const GpuCatalog& catalog, const std::string& name) {
   MockMachineSpec spec;
   if (auto found = catalog.ForInstanceType(name)) {
     for (unsigned i = 0; i < found->second; ++i) spec.gpus.push_back({.model = *found->first});
@@ -56,9 +80,24 @@ Result<MockMachineSpec> FromInstanceTypeOrMachine(const GpuCatalog& catalog, con
     spec.cuda_driver_version = m->cuda_driver_version;
     for (unsigned i = 0; i < m->gpu_count; ++i) spec.gpus.push_back({.model = *model});
   } else {
-    return NotFoundError("mock machine \"" + name +
-                         "\": not an EC2 instance type with NVIDIA GPUs, a go-nvml machine (dgxa100, dgxh100, "
-                         "dgxh200, dgxb200) or a machine description file");
+    // MODEL or MODEL-xN: l40s, t4, a10g, h100-sxm-x8.
+    std::string alias = Lower(name);
+    unsigned count = 1;
+    if (auto x = alias.rfind("-x"); x != std::string::npos && x + 2 < alias.size() &&
+        alias.find_first_not_of("0123456789", x + 2) == std::string::npos) {
+      count = static_cast<unsigned>(std::stoul(alias.substr(x + 2)));
+      alias.resize(x);
+    }
+    auto model = ModelByAlias(catalog, alias);
+    if (!model.ok()) {
+      if (model.status().code() != StatusCode::kNotFound) return model.status();
+      return NotFoundError("mock machine \"" + name +
+                           "\": not a GPU model (l40s, h100-sxm-x8, a10g, t4, ...), an EC2 instance type with NVIDIA "
+                           "GPUs (g6e.2xlarge), a go-nvml machine (dgxa100, dgxh100, dgxh200, dgxb200) or a machine "
+                           "description file");
+    }
+    if (count < 1 || count > 64) return InvalidArgumentError("mock machine \"" + name + "\": 1 to 64 GPUs");
+    for (unsigned i = 0; i < count; ++i) spec.gpus.push_back({.model = **model});
   }
   spec.numa_nodes = spec.gpus.size() >= 8 ? 2 : 1;
   return spec;
@@ -118,7 +157,7 @@ Result<MockMachineSpec> ParseMockMachine(const GpuCatalog& catalog, std::string_
 
 Result<MockMachineSpec> ResolveMockMachine(const GpuCatalog& catalog, const std::string& profile_or_path) {
   if (profile_or_path.find('/') == std::string::npos && !profile_or_path.ends_with(".json")) {
-    return FromInstanceTypeOrMachine(catalog, profile_or_path);
+    return FromProfileName(catalog, profile_or_path);
   }
   std::ifstream in(profile_or_path);
   if (!in) return NotFoundError("machine description " + profile_or_path + ": cannot be read");

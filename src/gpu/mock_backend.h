@@ -9,8 +9,10 @@
 //    "nvlink": true,            // all-to-all NVLink when the model has links (default)
 //    "numaNodes": 2,            // GPUs split evenly across NUMA nodes (default 1, 2 for 8 GPUs)
 //    "mig": {"0": ["3g.40gb", "3g.40gb"]}}   // MIG devices per GPU index (MIG mode on)
-// Built-in profiles: every EC2 instance type the catalogue lists (g6e.2xlarge -> 1x L40S,
-// p5.48xlarge -> 8x H100 80GB HBM3) and the go-nvml mock machines (dgxa100, dgxh100, ...).
+// Built-in profiles: a GPU model with a count (l40s, t4, a10g, h100-sxm-x8: the model's id or a
+// unique prefix of it, "-xN" for N GPUs), every EC2 instance type the catalogue lists
+// (g6e.2xlarge -> 1x L40S, p5.48xlarge -> 8x H100 80GB HBM3) and the go-nvml mock machines
+// (dgxa100, dgxh100, ...).
 #pragma once
 
 #include <condition_variable>

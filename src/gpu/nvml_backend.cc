@@ -142,7 +142,7 @@ std::vector<std::string> NvmlLibraryCandidates(const std::vector<std::string>& d
 
 Result<std::unique_ptr<NvmlBackend>> NvmlBackend::Open(const std::vector<std::string>& driver_roots) {
   auto lib = std::make_unique<NvmlLibrary>();
-  std::string path;
+  std::string path, broken;
   for (const auto& candidate : NvmlLibraryCandidates(driver_roots)) {
     std::error_code ec;
     if (!std::filesystem::exists(candidate, ec)) continue;
@@ -151,7 +151,11 @@ Result<std::unique_ptr<NvmlBackend>> NvmlBackend::Open(const std::vector<std::st
       path = candidate;
       break;
     }
-    kLog.Warn("cannot load NVML", {{"path", candidate}, {"error", std::string(dlerror())}});
+    const char* error = dlerror();
+    broken += (broken.empty() ? "" : "; ") + std::string(error != nullptr ? error : candidate + ": cannot be loaded");
+  }
+  if (lib->handle == nullptr && !broken.empty()) {
+    return FailedPreconditionError("libnvidia-ml.so.1 cannot be loaded: " + broken);
   }
   if (lib->handle == nullptr && driver_roots.empty()) {
     lib->handle = dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_GLOBAL);  // the loader's own search

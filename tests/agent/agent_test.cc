@@ -219,10 +219,11 @@ TEST_F(AgentTest, RegistersAgainWhenTheKubeletRestartsOrTheSocketGoes) {
   kubelet_->Start();
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return kubelet_->registrations() == 1; }));
-  // The kubelet restarts: its socket goes away and comes back, plugin sockets are wiped.
+  // The kubelet restarts: its socket goes away and comes back, plugin sockets are wiped. The
+  // agent registers again within 2 s (inotify; the polling fallback here is 100 ms).
   kubelet_->Stop();
   kubelet_->Start();
-  ASSERT_TRUE(Eventually([&] { return kubelet_->registrations() == 2; }));
+  ASSERT_TRUE(Eventually([&] { return kubelet_->registrations() == 2; }, std::chrono::seconds(2)));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/nvidia-gpu.sock"));
   // Someone removes the agent's socket.
   std::filesystem::remove(dir_ + "/nvidia-gpu.sock");
@@ -233,6 +234,38 @@ TEST_F(AgentTest, RegistersAgainWhenTheKubeletRestartsOrTheSocketGoes) {
   EXPECT_EQ(kubelet_->registrations(), 3u);
   StopAgent();
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/nvidia-gpu.sock"));
+}
+
+TEST_F(AgentTest, TimeSlicingFourReplicasOnTwoGpusIsEightDevices) {
+  machine_ = testing::MockMachine(R"({"gpus":[{"model":"H100-SXM5-80GB","count":2}]})", "i-0ts");
+  auto config = ParseConfig("version: v1\nsharing:\n  timeSlicing:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  kubelet_->Start();
+  AgentOptions o;
+  o.plugin_dir = dir_;
+  o.poll_interval = std::chrono::milliseconds(100);
+  agent_ = std::make_unique<Agent>(*machine_, *config, o, nullptr, core::RealClock());
+  ASSERT_TRUE(agent_->Init().ok());
+  runner_ = std::jthread([this](std::stop_token stop) { agent_->Run(stop); });
+  ASSERT_TRUE(Eventually([&] { return kubelet_->registrations() == 1; }));
+  EXPECT_EQ(kubelet_->last().resource_name(), "nvidia.com/gpu");
+  grpc::ClientContext watch;
+  watch.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = Plugin()->ListAndWatch(&watch, v1beta1::Empty());
+  v1beta1::ListAndWatchResponse list;
+  ASSERT_TRUE(stream->Read(&list));
+  ASSERT_EQ(list.devices_size(), 8);
+  EXPECT_EQ(list.devices(7).id(), machine_->Device(1)->uuid + "::3");
+  // Two replicas of one GPU in one container: the container sees that GPU once.
+  v1beta1::AllocateRequest alloc;
+  auto* c = alloc.add_container_requests();
+  c->add_devices_ids(list.devices(0).id());
+  c->add_devices_ids(list.devices(1).id());
+  v1beta1::AllocateResponse allocated;
+  grpc::ClientContext actx;
+  ASSERT_TRUE(Plugin()->Allocate(&actx, alloc, &allocated).ok());
+  EXPECT_EQ(allocated.container_responses(0).envs().at("NVIDIA_VISIBLE_DEVICES"), machine_->Device(0)->uuid);
+  watch.TryCancel();
 }
 
 TEST_F(AgentTest, WaitsForAKubeletThatIsNotThereYet) {

@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "gpu/smi.h"
 
 namespace gpufleet::gpu {
@@ -103,6 +106,19 @@ TEST(NvmlBackend, NoLibraryIsNotFoundWithAHint) {
   ASSERT_FALSE(backend.ok());
   EXPECT_EQ(backend.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(backend.status().message(), HasSubstr("driver root"));
+}
+
+TEST(NvmlBackend, BrokenLibraryIsOneClearError) {
+  const std::string root = ::testing::TempDir() + "/broken-driver-" + std::to_string(getpid());
+  std::filesystem::create_directories(root + "/usr/lib64");
+  std::ofstream(root + "/usr/lib64/libnvidia-ml.so.1") << "not an ELF file";
+  auto backend = NvmlBackend::Open({root});
+  ASSERT_FALSE(backend.ok());
+  EXPECT_EQ(backend.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(backend.status().message(), HasSubstr("libnvidia-ml.so.1 cannot be loaded"));
+  // auto does not hide a broken driver behind "no GPUs".
+  EXPECT_FALSE(OpenBackend({.kind = "auto", .driver_roots = {root}}).ok());
+  std::filesystem::remove_all(root);
 }
 
 TEST(NvmlBackend, AutoFallsBackToNoGpusWithoutADriver) {

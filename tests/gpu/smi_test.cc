@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "gpu/mock_backend.h"
@@ -136,6 +138,57 @@ TEST(Smi, LostGpuIsNamedAndExitsFifteen) {
   EXPECT_THAT(table, Not(HasSubstr("|   3  NVIDIA")));
   EXPECT_THAT(table, HasSubstr("|   4  NVIDIA H100"));
   EXPECT_EQ(ExitCode(*s), 15);
+}
+
+}  // namespace
+}  // namespace gpufleet::gpu
+
+namespace gpufleet::gpu {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Golden files in nvidia-smi 550+'s documented layout (the same columns as real H100 and L40S
+// output); the timestamp line and UUIDs vary and are masked.
+std::string Masked(std::string table) {
+  table = "<timestamp>" + table.substr(table.find('\n'));
+  return table;
+}
+
+TEST(SmiGolden, L40sTableMatchesNvidiaSmiLayout) {
+  auto m = Machine("l40s");
+  auto s = TakeSnapshot(*m);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Masked(FormatTable(*s)), ReadFile(std::string(GPUFLEET_SOURCE_DIR) + "/tests/gpu/testdata/smi_l40s.txt"));
+}
+
+TEST(SmiGolden, H100SxmX8TableAndListMatchNvidiaSmiLayout) {
+  auto m = Machine("h100-sxm-x8");
+  auto s = TakeSnapshot(*m);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Masked(FormatTable(*s)),
+            ReadFile(std::string(GPUFLEET_SOURCE_DIR) + "/tests/gpu/testdata/smi_h100_sxm_x8.txt"));
+  const std::string list = std::regex_replace(FormatList(*s), std::regex("GPU-[0-9a-f-]{36}"), "GPU-<uuid>");
+  EXPECT_EQ(list, ReadFile(std::string(GPUFLEET_SOURCE_DIR) + "/tests/gpu/testdata/smi_h100_sxm_x8_list.txt"));
+}
+
+TEST(SmiProfiles, ShortNamesAndTheirErrors) {
+  auto catalog = LoadGpuCatalog(std::string(GPUFLEET_DATA_DIR) + "/gpu-models.json");
+  ASSERT_TRUE(catalog.ok());
+  EXPECT_EQ(ResolveMockMachine(*catalog, "t4")->gpus[0].model.nvml_name, "Tesla T4");
+  EXPECT_EQ(ResolveMockMachine(*catalog, "a10g")->gpus[0].model.nvml_name, "NVIDIA A10G");
+  EXPECT_EQ(ResolveMockMachine(*catalog, "H100-SXM-x4")->gpus.size(), 4u);
+  EXPECT_EQ(ResolveMockMachine(*catalog, "a100-sxm4-80gb-x8")->gpus[7].model.id, "A100-SXM4-80GB");
+  auto ambiguous = ResolveMockMachine(*catalog, "h100");
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_THAT(ambiguous.status().message(), HasSubstr("names several GPU models (H100-SXM5-80GB, H100-PCIe-80GB)"));
+  EXPECT_FALSE(ResolveMockMachine(*catalog, "h100-sxm-x0").ok());
+  EXPECT_EQ(ResolveMockMachine(*catalog, "mi300x").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
