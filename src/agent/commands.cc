@@ -110,11 +110,17 @@ int Run(Flags f) {
     kube::KubeconfigOptions ko;
     if (!f.kubeconfig.empty()) ko.paths = {f.kubeconfig};
     auto kubeconfig = kube::LoadKubeconfig(ko);
-    if (!kubeconfig.ok()) Fail(kubeconfig.status().message());
-    auto t = kube::Transport::Create(*kubeconfig, {}, core::RealClock());
-    if (!t.ok()) Fail(t.status().message());
-    transport = std::move(*t);
-    client = std::make_unique<kube::Client>(*transport);
+    if (kubeconfig.ok()) {
+      auto t = kube::Transport::Create(*kubeconfig, {}, core::RealClock());
+      if (!t.ok()) Fail(t.status().message());
+      transport = std::move(*t);
+      client = std::make_unique<kube::Client>(*transport);
+    } else if (!f.kubeconfig.empty()) {
+      Fail(kubeconfig.status().message());
+    } else {
+      // No cluster credentials (not in a pod, no $KUBECONFIG): the device plugin still works.
+      kLog.Warn("no Kubernetes credentials; the Node is not labelled", {{"error", kubeconfig.status()}});
+    }
   }
   // A mock machine named after an instance type stands for that instance: DMI would name the host.
   if (f.agent.machine.empty() && (*backend)->Kind() == "mock" && f.backend.mock_machine.find('/') == std::string::npos) {
