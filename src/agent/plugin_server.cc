@@ -178,8 +178,9 @@ Status DevicePluginServer::Register(const std::string& kubelet_socket) {
   request.set_resource_name(resource_name());
   request.mutable_options()->set_get_preferred_allocation_available(true);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  context.set_wait_for_ready(true);  // the kubelet may be re-creating its socket right now
+  // Long enough for the kubelet's synchronous dial-back (up to 10 s); a kubelet that is not there
+  // fails at once (no wait-for-ready) and the agent retries on its own schedule.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   v1beta1::Empty reply;
   grpc::Status s = stub->Register(&context, request, &reply);
   if (!s.ok()) {

@@ -35,7 +35,8 @@ class DevicePluginServer {
 
   // Removes a stale socket, serves, and checks the socket answers.
   Status Start();
-  // Registration.Register with the kubelet at `kubelet_socket` (5 s deadline).
+  // Registration.Register with the kubelet at `kubelet_socket`: fails at once when nothing listens
+  // there; otherwise waits up to 15 s (the kubelet dials back within 10 s).
   Status Register(const std::string& kubelet_socket);
   // Ends every ListAndWatch stream (the kubelet sees the plugin go) and stops serving.
   void Stop();
