@@ -42,6 +42,7 @@ struct MigDeviceInfo {
   unsigned gi_slices = 0, ci_slices = 0;
   unsigned copy_engines = 0, decoders = 0, encoders = 0, jpegs = 0, ofas = 0;
   uint64_t memory_bytes = 0;
+  uint64_t memory_used_bytes = 0;
 };
 
 struct DeviceInfo {

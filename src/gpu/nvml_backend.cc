@@ -465,6 +465,10 @@ Result<std::vector<MigDeviceInfo>> NvmlBackend::MigDevices(unsigned index) {
     if (l.uuid(mig, uuid, sizeof(uuid)) == nvml::kSuccess) m.uuid = CString(uuid, sizeof(uuid));
     if (l.gpu_instance_id != nullptr) l.gpu_instance_id(mig, &m.gpu_instance_id);
     if (l.compute_instance_id != nullptr) l.compute_instance_id(mig, &m.compute_instance_id);
+    if (l.memory != nullptr) {
+      nvml::Memory mem{};
+      if (l.memory(mig, &mem) == nvml::kSuccess) m.memory_used_bytes = mem.used;
+    }
     nvml::DeviceAttributes a{};
     if (l.attributes != nullptr && l.attributes(mig, &a) == nvml::kSuccess) {
       m.multiprocessors = a.multiprocessor_count;

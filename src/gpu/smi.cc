@@ -92,7 +92,11 @@ const std::string kGpuRule = "+" + std::string(41, '-') + "+" + std::string(24, 
 
 void TableRows(std::ostringstream& out, const SmiDevice& dev) {
   const DeviceInfo& d = *dev.info;
-  const std::string ecc = !d.ecc_enabled ? "N/A" : *d.ecc_enabled ? std::to_string(d.ecc_volatile_uncorrected.value_or(0)) : "Off";
+  // With MIG on, errors and utilisation are per MIG device (the MIG table); the GPU row says On / N/A.
+  const bool mig = d.MigEnabled();
+  const std::string ecc = !d.ecc_enabled ? "N/A"
+                          : !*d.ecc_enabled ? "Off"
+                          : mig ? "On" : std::to_string(d.ecc_volatile_uncorrected.value_or(0));
   out << "|" << Printf("%4u  %-30s %-3s ", d.index, TableName(d.name).c_str(), OnOff(d.persistence_mode).c_str()) << "|"
       << Printf("%19s %3s ", d.pci_bus_id.c_str(), OnOff(d.display_active).c_str()) << "|"
       << Printf("%21s ", ecc.c_str()) << "|\n";
@@ -101,7 +105,7 @@ void TableRows(std::ostringstream& out, const SmiDevice& dev) {
   const std::string perf = d.performance_state ? "P" + std::to_string(*d.performance_state) : "N/A";
   const std::string usage = d.power_usage_mw ? std::to_string((*d.power_usage_mw + 500) / 1000) + "W" : "N/A";
   const std::string cap = d.power_limit_mw ? std::to_string((*d.power_limit_mw + 500) / 1000) + "W" : "N/A";
-  const std::string util = d.utilization_gpu ? std::to_string(*d.utilization_gpu) + "%" : "N/A";
+  const std::string util = d.utilization_gpu && !mig ? std::to_string(*d.utilization_gpu) + "%" : "N/A";
   out << "|" << Printf("%4s%6s%6s%16s / %5s ", fan.c_str(), temp.c_str(), perf.c_str(), usage.c_str(), cap.c_str()) << "|"
       << Printf("%11s / %9s ", (std::to_string(MiB(d.memory_used_bytes)) + "MiB").c_str(),
                 (std::to_string(MiB(d.memory_total_bytes)) + "MiB").c_str())
@@ -109,6 +113,40 @@ void TableRows(std::ostringstream& out, const SmiDevice& dev) {
   out << "|" << std::string(41, ' ') << "|" << std::string(24, ' ') << "|"
       << Printf("%21s ", MigMode(d.mig_mode_current).c_str()) << "|\n";
   out << kGpuRule << "\n";
+}
+
+// nvidia-smi's "MIG devices" table, shown when any GPU has MIG mode on.
+void MigTable(std::ostringstream& out, const SmiSnapshot& s) {
+  bool any_mig = false;
+  for (const auto& d : s.devices) any_mig = any_mig || (d.info && d.info->MigEnabled());
+  if (!any_mig) return;
+  const std::string rule = "+" + std::string(18, '-') + "+" + std::string(34, '-') + "+" + std::string(11, '-') + "+" +
+                           std::string(23, '-') + "+";
+  out << "\n" << kRule << "\n";
+  out << "| MIG devices:" << std::string(76, ' ') << "|\n";
+  out << rule << "\n";
+  out << "| GPU  GI  CI  MIG |                     Memory-Usage |        Vol|        Shared         |\n";
+  out << "|      ID  ID  Dev |                       BAR1-Usage | SM     Unc| CE ENC  DEC  OFA  JPG |\n";
+  out << "|                  |                                  |        ECC|                       |\n";
+  out << "|" << std::string(18, '=') << "+" << std::string(34, '=') << "+" << std::string(11, '=') << "+"
+      << std::string(23, '=') << "|\n";
+  bool rows = false;
+  for (const auto& d : s.devices) {
+    if (!d.info || !d.info->MigEnabled()) continue;
+    for (size_t i = 0; i < d.mig.size(); ++i) {
+      const MigDeviceInfo& m = d.mig[i];
+      out << "|" << Printf("%3u%5u%4u%4zu  ", d.info->index, m.gpu_instance_id, m.compute_instance_id, i) << "|"
+          << Printf("%19s / %-12s", (std::to_string(MiB(m.memory_used_bytes)) + "MiB").c_str(),
+                    (std::to_string(MiB(m.memory_bytes)) + "MiB").c_str())
+          << "|" << Printf("%3u%7s ", m.multiprocessors, "N/A") << "|"
+          << Printf("%3u%4u%5u%5u%5u ", m.copy_engines, m.encoders, m.decoders, m.ofas, m.jpegs) << "|\n";
+      out << "|" << std::string(18, ' ') << "|" << Printf("%33s ", "N/A") << "|" << std::string(11, ' ') << "|"
+          << std::string(23, ' ') << "|\n";
+      out << rule << "\n";
+      rows = true;
+    }
+  }
+  if (!rows) out << "|  No MIG devices found" << std::string(67, ' ') << "|\n" << kRule << "\n";
 }
 
 std::string ProcessName(const std::string& name) {
@@ -283,6 +321,7 @@ std::string FormatTable(const SmiSnapshot& s) {
     any = true;
   }
   if (!any) out << "|" << Printf(" %-88s", "No devices were found") << "|\n" << kRule << "\n";
+  MigTable(out, s);
   out << "\n" << kRule << "\n";
   out << "| Processes:" << std::string(78, ' ') << "|\n";
   out << "|  GPU   GI   CI        PID   Type   Process name                              GPU Memory |\n";

@@ -193,3 +193,33 @@ TEST(SmiProfiles, ShortNamesAndTheirErrors) {
 
 }  // namespace
 }  // namespace gpufleet::gpu
+
+namespace gpufleet::gpu {
+namespace {
+
+TEST(Smi, MigDevicesTable) {
+  auto catalog = LoadGpuCatalog(std::string(GPUFLEET_DATA_DIR) + "/gpu-models.json");
+  auto spec = ParseMockMachine(*catalog, R"({"gpus":[{"model":"A100-SXM4-40GB","count":2}],
+                                            "mig":{"0":["3g.20gb","2g.10gb","1g.5gb"]}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  MockGpuBackend m(*spec, "n");
+  auto s = TakeSnapshot(m);
+  ASSERT_TRUE(s.ok());
+  const std::string table = FormatTable(*s);
+  auto lines = Lines(table);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (!lines[i].empty()) {
+      EXPECT_EQ(lines[i].size(), 91u) << "line " << i << ": [" << lines[i] << "]";
+    }
+  }
+  // The MIG GPU's row: ECC "On", utilisation N/A, MIG Enabled; the other GPU as usual.
+  EXPECT_THAT(table, HasSubstr("|   0  NVIDIA A100-SXM4-40GB          On  |   00000000:18:00.0 Off |                   On |"));
+  EXPECT_THAT(table, HasSubstr("|     N/A      Default |\n|                                         |                        |              Enabled |"));
+  EXPECT_THAT(table, HasSubstr("| MIG devices:"));
+  EXPECT_THAT(table, HasSubstr("| GPU  GI  CI  MIG |                     Memory-Usage |        Vol|        Shared         |"));
+  EXPECT_THAT(table, HasSubstr("|  0    1   0   0  |               0MiB / 19968MiB    | 42    N/A |  3   0    2    0    0 |"));
+  EXPECT_THAT(table, HasSubstr("|  0    3   0   2  |               0MiB / 4864MiB     | 14    N/A |  1   0    0    0    0 |"));
+}
+
+}  // namespace
+}  // namespace gpufleet::gpu
