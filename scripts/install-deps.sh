@@ -21,6 +21,7 @@ PACKAGES=(
   libcurl4-openssl-dev                   # HTTP client (kube client, benchmark load generators)
   libprotobuf-dev protobuf-compiler      # Kubernetes protobuf bodies (proto/), device plugin messages
   libgrpc++-dev protobuf-compiler-grpc   # kubelet device plugin API over gRPC (src/agent)
+  zlib1g-dev                             # gzip checkpoints, SOCI-compatible (src/image)
   python3                                # bench/run summariser, e2e JSON checks
   curl                                   # e2e tests of the API server (raw HTTP requests)
   python3-kubernetes                     # second, independent API client in the e2e tests
