@@ -158,9 +158,11 @@ Status TarReader::OnHeaderBlock(std::string_view block) {
   }
   e.size = size;
   // PAX overrides, global first, then the entry's own.
-  e.pax = global_pax_;
-  e.pax.insert(e.pax.end(), pax_.begin(), pax_.end());
-  for (const auto& [k, v] : e.pax) {
+  e.pax = pax_;
+  e.global_pax = global_pax_;
+  std::vector<std::pair<std::string, std::string>> records = global_pax_;
+  records.insert(records.end(), pax_.begin(), pax_.end());
+  for (const auto& [k, v] : records) {
     if (k == "path") {
       e.name = v;
     } else if (k == "linkpath") {

@@ -39,9 +39,11 @@ struct TarEntry {
   int64_t mtime_sec = 0;
   int32_t mtime_nsec = 0;
   int64_t devmajor = 0, devminor = 0;
-  // Every PAX record of the entry (global ones first), as the archive has them: SCHILY.xattr.*,
-  // LIBARCHIVE.xattr.*, mtime, ... (a zTOC stores them in FileMetadata.xattrs).
+  // The entry's own PAX records, as the archive has them: path, mtime, SCHILY.xattr.*, ... (a
+  // zTOC stores these in FileMetadata.xattrs, as Go's archive/tar reports PAXRecords).
   std::vector<std::pair<std::string, std::string>> pax;
+  // Records of the global PAX header in force (applied to the fields above, before `pax`).
+  std::vector<std::pair<std::string, std::string>> global_pax;
   int64_t header_offset = 0;  // the entry's first header block (its PAX/GNU headers included)
   int64_t data_offset = 0;    // its data, in the uncompressed stream
 };
