@@ -108,7 +108,7 @@ class AgentTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void StartAgent() {
+  void StartAgent(AgentConfig config = {}) {
     AgentOptions o;
     o.plugin_dir = dir_;
     o.machine = "p5.48xlarge";
@@ -118,7 +118,7 @@ class AgentTest : public ::testing::Test {
     o.health.probe_interval = std::chrono::milliseconds(100);
     o.health.recovery_quiet = std::chrono::seconds(1);
     o.health.probes_to_recover = 2;
-    agent_ = std::make_unique<Agent>(*machine_, AgentConfig{}, o, nullptr, core::RealClock());
+    agent_ = std::make_unique<Agent>(*machine_, std::move(config), o, nullptr, core::RealClock());
     ASSERT_TRUE(agent_->Init().ok());
     runner_ = std::jthread([this](std::stop_token stop) { agent_->Run(stop); });
   }
@@ -241,12 +241,7 @@ TEST_F(AgentTest, TimeSlicingFourReplicasOnTwoGpusIsEightDevices) {
   auto config = ParseConfig("version: v1\nsharing:\n  timeSlicing:\n    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n");
   ASSERT_TRUE(config.ok()) << config.status();
   kubelet_->Start();
-  AgentOptions o;
-  o.plugin_dir = dir_;
-  o.poll_interval = std::chrono::milliseconds(100);
-  agent_ = std::make_unique<Agent>(*machine_, *config, o, nullptr, core::RealClock());
-  ASSERT_TRUE(agent_->Init().ok());
-  runner_ = std::jthread([this](std::stop_token stop) { agent_->Run(stop); });
+  StartAgent(*config);
   ASSERT_TRUE(Eventually([&] { return kubelet_->registrations() == 1; }));
   EXPECT_EQ(kubelet_->last().resource_name(), "nvidia.com/gpu");
   grpc::ClientContext watch;
