@@ -23,6 +23,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc   # kubelet device plugin API over gRPC (src/agent)
   zlib1g-dev                             # gzip checkpoints, SOCI-compatible (src/image)
   flatbuffers-compiler libflatbuffers-dev  # the zTOC, SOCI's flatbuffers format (proto/ztoc)
+  libisal-dev                            # ISA-L igzip: the fast inflate of image layers (src/image)
   python3                                # bench/run summariser, e2e JSON checks
   curl                                   # e2e tests of the API server (raw HTTP requests)
   python3-kubernetes                     # second, independent API client in the e2e tests

@@ -1,0 +1,136 @@
+#include "image/inflate.h"
+
+#include <isa-l/igzip_lib.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gpufleet::image {
+namespace {
+
+std::string IsalError(int ret) {
+  switch (ret) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid lookback distance";
+    case ISAL_INVALID_WRAPPER: return "not a gzip stream";
+    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM: return "CRC mismatch";
+    default: return "ISA-L inflate error " + std::to_string(ret);
+  }
+}
+
+// Inflates one span with ISA-L. Returns false (no error) when the span crosses a member
+// boundary, which raw inflate cannot cross: the caller falls back to zlib.
+Result<bool> InflateSpan(const GzipIndex& index, std::string_view compressed, size_t span, char* out) {
+  const GzipCheckpoint& cp = index.checkpoints[span];
+  const int64_t end_out = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
+  if (cp.in == 0 && cp.out == 0) return false;  // starts at the gzip header (a v1 blob): zlib does that
+  auto state = std::make_unique<inflate_state>();  // ~40 KiB: not on the stack
+  isal_inflate_init(state.get());
+  state->crc_flag = ISAL_DEFLATE;
+  if (isal_inflate_set_dict(state.get(), const_cast<uint8_t*>(cp.window.data()), static_cast<uint32_t>(cp.window.size())) !=
+      COMP_OK) {
+    return InternalError("isal_inflate_set_dict failed");
+  }
+  if (cp.bits > 0) {
+    state->read_in = static_cast<uint8_t>(compressed[static_cast<size_t>(cp.in - 1)]) >> (8 - cp.bits);
+    state->read_in_length = cp.bits;
+  }
+  state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + cp.in));
+  state->avail_in = static_cast<uint32_t>(std::min<int64_t>(static_cast<int64_t>(compressed.size()) - cp.in, UINT32_MAX));
+  state->next_out = reinterpret_cast<uint8_t*>(out + cp.out);
+  int64_t left = end_out - cp.out;
+  while (left > 0) {
+    const uint32_t chunk = static_cast<uint32_t>(std::min<int64_t>(left, 1u << 30));
+    state->avail_out = chunk;
+    const int ret = isal_inflate(state.get());
+    const uint32_t produced = chunk - state->avail_out;
+    left -= produced;
+    if (ret < 0) return DataLossError("gzip span " + std::to_string(span) + ": " + IsalError(ret));
+    if (left > 0 && (state->block_state == ISAL_BLOCK_FINISH || (produced == 0 && state->avail_in == 0))) return false;
+    if (left > 0 && produced == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status InflateGzip(std::string_view compressed, const std::function<Status(std::string_view)>& sink) {
+  auto state = std::make_unique<inflate_state>();
+  std::vector<uint8_t> out(1 << 20);
+  size_t at = 0;
+  bool any = false;
+  while (at < compressed.size()) {
+    // Zero padding after a member is allowed, as gzip allows it.
+    if (any && compressed[at] == '\0') {
+      ++at;
+      continue;
+    }
+    isal_inflate_init(state.get());
+    state->crc_flag = ISAL_GZIP;
+    state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + at));
+    state->avail_in = static_cast<uint32_t>(std::min<size_t>(compressed.size() - at, UINT32_MAX));
+    const size_t member_start = at;
+    while (state->block_state != ISAL_BLOCK_FINISH) {
+      state->next_out = out.data();
+      state->avail_out = static_cast<uint32_t>(out.size());
+      const uint32_t avail_before = state->avail_in;
+      const int ret = isal_inflate(state.get());
+      if (ret < 0) return DataLossError("gzip: " + IsalError(ret) + " in the member at offset " + std::to_string(member_start));
+      const size_t produced = out.size() - state->avail_out;
+      if (produced > 0) GF_RETURN_IF_ERROR(sink(std::string_view(reinterpret_cast<char*>(out.data()), produced)));
+      at += avail_before - state->avail_in;
+      if (state->block_state == ISAL_BLOCK_FINISH) break;
+      if (produced == 0 && state->avail_in == 0) {
+        return DataLossError("gzip: truncated: the stream ends inside the member at offset " + std::to_string(member_start));
+      }
+    }
+    any = true;
+  }
+  if (!any) return InvalidArgumentError("gzip: empty stream");
+  return OkStatus();
+}
+
+Status InflateSpansParallel(const GzipIndex& index, std::string_view compressed, unsigned threads, char* out) {
+  if (index.compressed_size != static_cast<int64_t>(compressed.size())) {
+    return InvalidArgumentError("the index is of a " + std::to_string(index.compressed_size) + "-byte stream, not " +
+                                std::to_string(compressed.size()) + " bytes");
+  }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first_error;
+  auto worker = [&] {
+    for (size_t span; (span = next.fetch_add(1)) < index.checkpoints.size();) {
+      auto done = InflateSpan(index, compressed, span, out);
+      Status s = done.status();
+      if (done.ok() && !*done) {
+        // Across a member boundary: zlib from the same checkpoint.
+        const int64_t begin = index.checkpoints[span].out;
+        const int64_t end = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
+        auto bytes = ExtractRange(index,
+                                  [&](int64_t o, int64_t l) -> Result<std::string> {
+                                    return std::string(compressed.substr(static_cast<size_t>(o), static_cast<size_t>(l)));
+                                  },
+                                  begin, end - begin);
+        s = bytes.status();
+        if (bytes.ok()) std::copy(bytes->begin(), bytes->end(), out + begin);
+      }
+      if (!s.ok()) {
+        std::lock_guard lock(mu);
+        if (first_error.ok()) first_error = s;
+        next = index.checkpoints.size();  // stop the others early
+      }
+    }
+  };
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
+  worker();
+  pool.clear();
+  return first_error;
+}
+
+}  // namespace gpufleet::image
