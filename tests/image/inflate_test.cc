@@ -9,39 +9,15 @@
 
 #include <random>
 
+#include "image/gzip_fixture.h"
+
 namespace gpufleet::image {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string Data(size_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out;
-  while (out.size() < size) {
-    if (rng() % 3 == 0) {
-      for (int i = 0; i < 3000; ++i) out.push_back(static_cast<char>(rng()));
-    } else {
-      const std::string w = "model.layers." + std::to_string(rng() % 80) + ".mlp.weight ";
-      for (int i = 0; i < 150; ++i) out += w;
-    }
-  }
-  out.resize(size);
-  return out;
-}
-
-std::string Gzip(const std::string& data, int level = 6) {
-  z_stream s{};
-  deflateInit2(&s, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&s, data.size()) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  deflate(&s, Z_FINISH);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
+using testing::Data;
+using testing::Gzip;
 
 std::string Inflate(const std::string& gz, Status* status = nullptr) {
   std::string out;
