@@ -24,6 +24,11 @@ PACKAGES=(
   zlib1g-dev                             # gzip checkpoints, SOCI-compatible (src/image)
   flatbuffers-compiler libflatbuffers-dev  # the zTOC, SOCI's flatbuffers format (proto/ztoc)
   libisal-dev                            # ISA-L igzip: the fast inflate of image layers (src/image)
+  libzstd-dev zstd                       # zstd layers (src/image); the zstd CLI makes test layers
+  docker-registry                        # the Distribution registry, started by the image tests
+  skopeo umoci                           # build and push test images; umoci unpack is the reference rootfs
+  containerd                             # `ctr images pull`: the pull benchmark's baseline
+  isal                                   # igzip CLI: the pull benchmark's floor (igzip -> tar)
   python3                                # bench/run summariser, e2e JSON checks
   curl                                   # e2e tests of the API server (raw HTTP requests)
   python3-kubernetes                     # second, independent API client in the e2e tests

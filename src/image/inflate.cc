@@ -59,40 +59,70 @@ Result<bool> InflateSpan(const GzipIndex& index, std::string_view compressed, si
 
 }  // namespace
 
-Status InflateGzip(std::string_view compressed, const std::function<Status(std::string_view)>& sink) {
-  auto state = std::make_unique<inflate_state>();
-  std::vector<uint8_t> out(1 << 20);
+struct GzipInflater::State {
+  inflate_state isal;
+  std::vector<uint8_t> out = std::vector<uint8_t>(1 << 20);
+};
+
+GzipInflater::GzipInflater(Sink sink) : state_(std::make_unique<State>()), sink_(std::move(sink)) {}
+GzipInflater::~GzipInflater() = default;
+
+Status GzipInflater::Feed(std::string_view compressed) {
+  inflate_state& st = state_->isal;
   size_t at = 0;
-  bool any = false;
   while (at < compressed.size()) {
-    // Zero padding after a member is allowed, as gzip allows it.
-    if (any && compressed[at] == '\0') {
-      ++at;
-      continue;
-    }
-    isal_inflate_init(state.get());
-    state->crc_flag = ISAL_GZIP;
-    state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + at));
-    state->avail_in = static_cast<uint32_t>(std::min<size_t>(compressed.size() - at, UINT32_MAX));
-    const size_t member_start = at;
-    while (state->block_state != ISAL_BLOCK_FINISH) {
-      state->next_out = out.data();
-      state->avail_out = static_cast<uint32_t>(out.size());
-      const uint32_t avail_before = state->avail_in;
-      const int ret = isal_inflate(state.get());
-      if (ret < 0) return DataLossError("gzip: " + IsalError(ret) + " in the member at offset " + std::to_string(member_start));
-      const size_t produced = out.size() - state->avail_out;
-      if (produced > 0) GF_RETURN_IF_ERROR(sink(std::string_view(reinterpret_cast<char*>(out.data()), produced)));
-      at += avail_before - state->avail_in;
-      if (state->block_state == ISAL_BLOCK_FINISH) break;
-      if (produced == 0 && state->avail_in == 0) {
-        return DataLossError("gzip: truncated: the stream ends inside the member at offset " + std::to_string(member_start));
+    if (!in_member_) {
+      // Zero padding after a member is allowed, as gzip allows it.
+      if (any_member_ && compressed[at] == '\0') {
+        ++at;
+        ++total_in_;
+        continue;
       }
+      isal_inflate_init(&st);
+      st.crc_flag = ISAL_GZIP;
+      in_member_ = true;
+      member_start_ = total_in_;
     }
-    any = true;
+    st.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + at));
+    st.avail_in = static_cast<uint32_t>(std::min<size_t>(compressed.size() - at, UINT32_MAX));
+    for (;;) {
+      st.next_out = state_->out.data();
+      st.avail_out = static_cast<uint32_t>(state_->out.size());
+      const uint32_t avail_before = st.avail_in;
+      const int ret = isal_inflate(&st);
+      const size_t consumed = avail_before - st.avail_in;
+      at += consumed;
+      total_in_ += static_cast<int64_t>(consumed);
+      if (ret < 0) {
+        return DataLossError("gzip: " + IsalError(ret) + " in the member at offset " + std::to_string(member_start_));
+      }
+      const size_t produced = state_->out.size() - st.avail_out;
+      total_out_ += static_cast<int64_t>(produced);
+      if (produced > 0) GF_RETURN_IF_ERROR(sink_(std::string_view(reinterpret_cast<char*>(state_->out.data()), produced)));
+      if (st.block_state == ISAL_BLOCK_FINISH) {
+        in_member_ = false;
+        any_member_ = true;
+        break;
+      }
+      if (st.avail_in == 0 && produced < state_->out.size()) break;  // needs more input
+    }
   }
-  if (!any) return InvalidArgumentError("gzip: empty stream");
   return OkStatus();
+}
+
+Status GzipInflater::Finish() {
+  if (in_member_) {
+    return DataLossError("gzip: truncated: the stream ends inside the member at offset " + std::to_string(member_start_) +
+                         " (after " + std::to_string(total_in_) + " bytes)");
+  }
+  if (!any_member_) return InvalidArgumentError("gzip: empty stream");
+  return OkStatus();
+}
+
+Status InflateGzip(std::string_view compressed, const std::function<Status(std::string_view)>& sink) {
+  GzipInflater inflater(sink);
+  GF_RETURN_IF_ERROR(inflater.Feed(compressed));
+  return inflater.Finish();
 }
 
 Status InflateSpansParallel(const GzipIndex& index, std::string_view compressed, unsigned threads, char* out) {

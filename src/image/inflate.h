@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string_view>
 
 #include "core/status.h"
@@ -15,6 +16,31 @@ namespace gpufleet::image {
 // Inflates every member of a gzip stream with ISA-L, handing the output to `sink` in pieces.
 // Errors: not gzip, corrupt data or CRC, truncated.
 Status InflateGzip(std::string_view compressed, const std::function<Status(std::string_view)>& sink);
+
+// Inflates a gzip stream (every member, zero padding between them allowed) fed in pieces as it
+// arrives, with ISA-L: the pull pipeline's inflater, so no blob is stored before it is unpacked.
+class GzipInflater {
+ public:
+  using Sink = std::function<Status(std::string_view)>;
+  explicit GzipInflater(Sink sink);
+  ~GzipInflater();
+  GzipInflater(const GzipInflater&) = delete;
+  GzipInflater& operator=(const GzipInflater&) = delete;
+
+  // The next compressed piece; inflated bytes go to the sink (up to 1 MiB at a time). Errors: not
+  // gzip, corrupt data, a CRC or length that does not match, or the sink's error.
+  Status Feed(std::string_view compressed);
+  // Errors: the stream ended inside a member (truncated), or held no member at all.
+  Status Finish();
+  int64_t total_out() const { return total_out_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  Sink sink_;
+  int64_t total_in_ = 0, total_out_ = 0, member_start_ = 0;
+  bool in_member_ = false, any_member_ = false;
+};
 
 // Inflates the whole indexed stream into `out` (index.uncompressed_size bytes) with `threads`
 // threads, one span at a time each. A span that crosses a gzip member boundary is inflated with

@@ -1,10 +1,9 @@
 #include "image/ztoc.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <ctime>
 
+#include "image/digest.h"
 #include "ztoc/ztoc_generated.h"
 
 namespace gpufleet::image {
@@ -25,28 +24,6 @@ Result<std::string> TypeName(TarType t, const std::string& name) {
   return InvalidArgumentError("tar entry " + name + ": a type the zTOC cannot record");
 }
 
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string Hex() {
-    unsigned char digest[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &n);
-    static const char* kHex = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned i = 0; i < n; ++i) {
-      out.push_back(kHex[digest[i] >> 4]);
-      out.push_back(kHex[digest[i] & 15]);
-    }
-    return out;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
 Result<std::string> SpanDigest(const CompressedReader& read, int64_t start, int64_t end) {
   Sha256 sha;
   for (int64_t at = start; at < end;) {
@@ -55,7 +32,7 @@ Result<std::string> SpanDigest(const CompressedReader& read, int64_t start, int6
     sha.Update(chunk);
     at += static_cast<int64_t>(chunk.size());
   }
-  return sha.Hex();
+  return sha.Finish();
 }
 
 }  // namespace
@@ -237,7 +214,7 @@ Result<std::string> ReadFile(const Ztoc& z, const CompressedReader& read, std::s
     auto [s, e] = z.SpanRange(id);
     Sha256 sha;
     sha.Update(std::string_view(spans).substr(static_cast<size_t>(s - begin), static_cast<size_t>(e - s)));
-    if (sha.Hex() != z.span_digests[static_cast<size_t>(id)]) {
+    if (sha.Finish() != z.span_digests[static_cast<size_t>(id)]) {
       return DataLossError("span " + std::to_string(id) + " of the layer does not match its digest in the zTOC");
     }
   }

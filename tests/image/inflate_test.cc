@@ -44,6 +44,35 @@ TEST(IsalInflate, WholeStreamsAndMembers) {
   EXPECT_FALSE(s.ok());
 }
 
+// The pull pipeline feeds the inflater whatever a network read returned: every split of a
+// multi-member stream, down to one byte at a time across member boundaries, must give the same
+// bytes.
+TEST(IsalInflate, StreamingFeedsOfAnySize) {
+  const std::string a = Data(700000, 4), b = Data(90000, 5), c = "tiny";
+  const std::string gz = Gzip(a, 1) + Gzip(b, 9) + std::string(3, '\0') + Gzip(c);
+  std::mt19937 rng(7);
+  for (size_t max_piece : {size_t{1}, size_t{7}, size_t{4096}, size_t{70000}, gz.size()}) {
+    std::string out;
+    GzipInflater inflater([&](std::string_view piece) {
+      out += piece;
+      return OkStatus();
+    });
+    for (size_t at = 0; at < gz.size();) {
+      const size_t n = std::min<size_t>(gz.size() - at, 1 + rng() % max_piece);
+      ASSERT_TRUE(inflater.Feed(std::string_view(gz).substr(at, n)).ok()) << max_piece;
+      at += n;
+    }
+    ASSERT_TRUE(inflater.Finish().ok()) << max_piece;
+    EXPECT_EQ(out, a + b + c) << "pieces up to " << max_piece;
+    EXPECT_EQ(inflater.total_out(), static_cast<int64_t>(out.size()));
+  }
+  GzipInflater cut([](std::string_view) { return OkStatus(); });
+  ASSERT_TRUE(cut.Feed(std::string_view(gz).substr(0, gz.size() / 2)).ok());
+  EXPECT_THAT(cut.Finish().message(), HasSubstr("truncated"));
+  GzipInflater refuses([](std::string_view) { return DataLossError("disk full"); });
+  EXPECT_THAT(refuses.Feed(gz).message(), HasSubstr("disk full"));
+}
+
 TEST(IsalInflate, ParallelSpansMatchTheStream) {
   const std::string data = Data(3 << 20, 3);
   const std::string gz = Gzip(data);
