@@ -13,6 +13,7 @@
 #include "core/commands.h"
 #include "core/log.h"
 #include "gpu/commands.h"
+#include "image/commands.h"
 #include "kube/commands.h"
 #include "provisioner/commands.h"
 
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   gpufleet::provisioner::AddCommands(app);
   gpufleet::gpu::AddCommands(app);
   gpufleet::agent::AddCommands(app);
+  gpufleet::image::AddCommands(app);
 
   try {
     app.parse(argc, argv);

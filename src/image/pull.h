@@ -16,6 +16,7 @@
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/registry_client.h"
+#include "image/resolve.h"
 
 namespace gpufleet::image {
 
@@ -58,14 +59,5 @@ struct PullResult {
 // mismatch (kDataLoss, naming the layer), a layer media type that is not tar/gzip/zstd, an unsafe
 // layer (kInvalidArgument), limits (kResourceExhausted), DEST not empty (kAlreadyExists).
 Result<PullResult> PullImage(RegistryClient& client, const ImageReference& ref, const PullOptions& options);
-
-// The image manifest of `ref` for `platform` (through an index when the tag names one), with
-// its digest. Shared by pull, index and inspect.
-struct ResolvedImage {
-  std::string digest;
-  Manifest manifest;
-  std::string index_digest;  // the index it was selected from, if any
-};
-Result<ResolvedImage> ResolveImage(RegistryClient& client, const ImageReference& ref, const Platform& platform);
 
 }  // namespace gpufleet::image

@@ -1,0 +1,447 @@
+#include "image/pull.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "image/decompress.h"
+#include "image/digest.h"
+#include "image/tar_reader.h"
+
+namespace gpufleet::image {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first error of any thread, and the flag every wait checks.
+class Failure {
+ public:
+  void Set(const Status& s) {
+    std::lock_guard lock(mu_);
+    if (first_.ok()) first_ = s;
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  Status first() {
+    std::lock_guard lock(mu_);
+    return first_;
+  }
+
+ private:
+  std::mutex mu_;
+  Status first_;
+  std::atomic<bool> failed_{false};
+};
+
+Status Stopped() { return CancelledError("the pull stopped"); }
+
+constexpr int64_t kBombFloor = int64_t{256} << 20;
+
+// Compressed bytes fetched ahead of the unpacking, across layers: taken before a chunk request,
+// given back when the chunk has been inflated. Chunks are requested in pull order, so the chunk
+// the unpacking needs next never waits behind a later one.
+class Budget {
+ public:
+  explicit Budget(int64_t bytes) : left_(bytes), total_(bytes) {}
+  bool Take(int64_t n, const Failure& failure) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return left_ >= std::min(n, total_) || failure.failed() || stop_; });
+    if (failure.failed() || stop_) return false;
+    left_ -= n;
+    return true;
+  }
+  void Give(int64_t n) {
+    std::lock_guard lock(mu_);
+    left_ += n;
+    cv_.notify_all();
+  }
+  void Stop() {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t left_, total_;
+  bool stop_ = false;
+};
+
+struct Layer {
+  int index = 0;
+  Descriptor desc;
+  LayerCompression compression = LayerCompression::kGzip;
+  std::string diff_id;
+  // Received compressed bytes by offset. A piece counts against the budget unless it came from
+  // a whole-blob stream (a registry that ignores Range), which is bounded per layer instead.
+  struct Piece {
+    std::string bytes;
+    bool budgeted = true;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int64_t, Piece> ready;
+  int unbudgeted_pieces = 0;
+  std::atomic<bool> whole_stream{false};  // ranges ignored: the rest comes as one stream
+  bool stream_started = false;            // guarded by mu
+};
+
+struct FetchTask {
+  Layer* layer;
+  int64_t offset, length;
+};
+
+// Uncompressed tar pieces from the inflating thread to the extracting thread. An empty piece
+// marks the end of a layer.
+class PieceQueue {
+ public:
+  bool Push(std::string piece, const Failure& failure) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return queue_.size() < kMax || failure.failed(); });
+    if (failure.failed()) return false;
+    queue_.push_back(std::move(piece));
+    not_empty_.notify_one();
+    return true;
+  }
+  std::optional<std::string> Pop(const Failure& failure) {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !queue_.empty() || failure.failed(); });
+    if (failure.failed()) return std::nullopt;
+    std::string piece = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return piece;
+  }
+  void Wake() {
+    std::lock_guard lock(mu_);
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kMax = 64;  // ~64 MiB of inflated data in flight
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<std::string> queue_;
+};
+
+class Puller {
+ public:
+  Puller(RegistryClient& client, std::string repository, const PullOptions& options, std::vector<Layer>& layers)
+      : client_(client), repository_(std::move(repository)), options_(options), layers_(layers), budget_(options.prefetch_bytes) {}
+
+  Status Run(const std::string& staging, PullResult& result);
+
+ private:
+  void FetchLoop();
+  Status Fetch(const FetchTask& task);
+  Status StreamRest(Layer& layer, int64_t offset);
+  void Deposit(Layer& layer, int64_t offset, std::string bytes, bool budgeted);
+  Status InflateLoop();
+  Status ExtractLoop(const std::string& staging);
+  void Report(bool force);
+  void Fail(const Status& s) {
+    failure_.Set(s);
+    budget_.Stop();
+    pieces_.Wake();
+    for (Layer& l : layers_) {
+      std::lock_guard lock(l.mu);
+      l.cv.notify_all();
+    }
+  }
+
+  RegistryClient& client_;
+  std::string repository_;
+  const PullOptions& options_;
+  std::vector<Layer>& layers_;
+  Budget budget_;
+  Failure failure_;
+  PieceQueue pieces_;
+  std::vector<FetchTask> tasks_;
+  std::atomic<size_t> next_task_{0};
+  std::atomic<int64_t> fetched_{0}, unpacked_{0};
+  std::atomic<int> layers_done_{0};
+  std::atomic<bool> range_ignored_{false};
+  std::mutex report_mu_;
+  std::chrono::steady_clock::time_point last_report_{};
+};
+
+void Puller::Deposit(Layer& layer, int64_t offset, std::string bytes, bool budgeted) {
+  fetched_ += static_cast<int64_t>(bytes.size());
+  std::lock_guard lock(layer.mu);
+  if (!budgeted) ++layer.unbudgeted_pieces;
+  layer.ready.emplace(offset, Layer::Piece{std::move(bytes), budgeted});
+  layer.cv.notify_all();
+}
+
+// The rest of a layer from `offset` as one whole-blob stream, cut into chunk-size pieces; at most
+// four pieces wait per layer (the global budget would deadlock here: it may be held by later
+// layers' chunks that are only consumed after this layer).
+Status Puller::StreamRest(Layer& layer, int64_t offset) {
+  std::string piece;
+  int64_t at = offset;
+  auto flush = [&]() -> Status {
+    {
+      std::unique_lock lock(layer.mu);
+      layer.cv.wait(lock, [&] { return layer.unbudgeted_pieces < 4 || failure_.failed(); });
+    }
+    if (failure_.failed()) return Stopped();
+    const int64_t n = static_cast<int64_t>(piece.size());
+    Deposit(layer, at, std::move(piece), false);
+    piece.clear();
+    at += n;
+    return OkStatus();
+  };
+  GF_RETURN_IF_ERROR(client_.ReadBlob(repository_, layer.desc.digest, offset, layer.desc.size - offset, [&](std::string_view data) {
+    if (failure_.failed()) return Stopped();
+    piece.append(data);
+    if (static_cast<int64_t>(piece.size()) >= options_.chunk_size) return flush();
+    return OkStatus();
+  }));
+  if (!piece.empty()) GF_RETURN_IF_ERROR(flush());
+  return OkStatus();
+}
+
+Status Puller::Fetch(const FetchTask& task) {
+  Layer& layer = *task.layer;
+  if (layer.whole_stream) {
+    {
+      std::lock_guard lock(layer.mu);
+      if (layer.stream_started) return OkStatus();  // an earlier task streams the rest
+      layer.stream_started = true;
+    }
+    return StreamRest(layer, task.offset);
+  }
+  if (!budget_.Take(task.length, failure_)) return Stopped();
+  std::string bytes;
+  bytes.reserve(static_cast<size_t>(task.length));
+  BlobReadInfo info;
+  Status s = client_.ReadBlob(repository_, layer.desc.digest, task.offset, task.length, [&](std::string_view data) {
+    if (failure_.failed()) return Stopped();
+    bytes.append(data);
+    return OkStatus();
+  }, &info);
+  if (!s.ok()) {
+    budget_.Give(task.length);
+    return s;
+  }
+  if (info.range_ignored && !layer.whole_stream.exchange(true)) range_ignored_ = true;
+  Deposit(layer, task.offset, std::move(bytes), true);
+  return OkStatus();
+}
+
+void Puller::FetchLoop() {
+  for (size_t i; !failure_.failed() && (i = next_task_.fetch_add(1)) < tasks_.size();) {
+    Status s = Fetch(tasks_[i]);
+    if (!s.ok() && !failure_.failed()) Fail(s.WithContext("layer " + std::to_string(tasks_[i].layer->index) + " (" + tasks_[i].layer->desc.digest + ")"));
+  }
+}
+
+void Puller::Report(bool force) {
+  if (!options_.on_progress) return;
+  std::lock_guard lock(report_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_report_ < std::chrono::milliseconds(200)) return;
+  last_report_ = now;
+  PullProgress p;
+  p.layers_total = static_cast<int>(layers_.size());
+  p.layers_done = layers_done_;
+  for (const Layer& l : layers_) p.bytes_total += l.desc.size;
+  p.bytes_fetched = fetched_;
+  p.bytes_unpacked = unpacked_;
+  p.done = force && p.layers_done == p.layers_total;
+  options_.on_progress(p);
+}
+
+Status Puller::InflateLoop() {
+  for (Layer& layer : layers_) {
+    const std::string what = "layer " + std::to_string(layer.index) + " (" + layer.desc.digest + ")";
+    Sha256 sha;
+    int64_t pos = 0, inflated = 0, fed_end = 0;
+    auto decompressor = NewLayerDecompressor(layer.compression, [&](std::string_view out) -> Status {
+      inflated += static_cast<int64_t>(out.size());
+      if (options_.max_ratio > 0 && inflated > kBombFloor && inflated / std::max<int64_t>(fed_end, 1) > options_.max_ratio) {
+        return ResourceExhaustedError(what + " looks like a decompression bomb: " + std::to_string(inflated >> 20) + " MiB from " +
+                                      std::to_string(fed_end >> 10) + " KiB compressed, a ratio over " +
+                                      std::to_string(options_.max_ratio) + ":1 (--max-ratio 0 allows it)");
+      }
+      if (!pieces_.Push(std::string(out), failure_)) return Stopped();
+      return OkStatus();
+    });
+    while (pos < layer.desc.size) {
+      Layer::Piece piece;
+      {
+        std::unique_lock lock(layer.mu);
+        layer.cv.wait(lock, [&] { return layer.ready.count(pos) > 0 || failure_.failed(); });
+        if (failure_.failed()) return Stopped();
+        auto it = layer.ready.find(pos);
+        piece = std::move(it->second);
+        layer.ready.erase(it);
+        if (!piece.budgeted) {
+          --layer.unbudgeted_pieces;
+          layer.cv.notify_all();
+        }
+      }
+      if (piece.bytes.empty()) return DataLossError(what + ": the registry sent no bytes at offset " + std::to_string(pos));
+      sha.Update(piece.bytes);
+      fed_end = pos + static_cast<int64_t>(piece.bytes.size());
+      Status s = decompressor->Feed(piece.bytes);
+      if (piece.budgeted) budget_.Give(static_cast<int64_t>(piece.bytes.size()));
+      if (!s.ok()) return s.WithContext(what);
+      pos += static_cast<int64_t>(piece.bytes.size());
+      Report(false);
+    }
+    // The digest first: a blob that is not the manifest's is the finding, whatever its inflating said.
+    Status finished = decompressor->Finish();
+    if (std::string got = sha.Finish(); got != layer.desc.digest) {
+      return DataLossError(what + ": the blob's digest is " + got + "; the manifest says " + layer.desc.digest);
+    }
+    GF_RETURN_IF_ERROR(finished.WithContext(what));
+    if (!pieces_.Push(std::string(), failure_)) return Stopped();
+  }
+  return OkStatus();
+}
+
+Status Puller::ExtractLoop(const std::string& staging) {
+  for (Layer& layer : layers_) {
+    const std::string what = "layer " + std::to_string(layer.index) + " (" + layer.desc.digest + ")";
+    std::string dest = staging;
+    ExtractOptions extract = options_.extract;
+    if (options_.layout == PullLayout::kOverlay) {
+      dest = staging + "/layers/" + std::to_string(layer.index);
+      std::error_code ec;
+      fs::create_directories(dest, ec);
+      if (ec) return InternalError("create " + dest + ": " + ec.message());
+      extract.whiteouts = WhiteoutMode::kOverlay;
+    } else {
+      extract.whiteouts = WhiteoutMode::kApply;
+    }
+    GF_ASSIGN_OR_RETURN(auto extractor, LayerExtractor::Open(dest, extract));
+    TarReader tar(TarReader::Callbacks{
+        [&](const TarEntry& e) { return extractor->OnEntry(e); },
+        [&](const TarEntry& e, std::string_view data) { return extractor->OnData(e, data); }});
+    Sha256 diff;
+    for (;;) {
+      std::optional<std::string> piece = pieces_.Pop(failure_);
+      if (!piece) return Stopped();
+      if (piece->empty()) break;
+      diff.Update(*piece);
+      unpacked_ += static_cast<int64_t>(piece->size());
+      if (!tar.ended()) GF_RETURN_IF_ERROR(tar.Feed(*piece).WithContext(what));
+    }
+    GF_RETURN_IF_ERROR(tar.Finish().WithContext(what));
+    GF_RETURN_IF_ERROR(extractor->Finish().WithContext(what));
+    if (std::string got = diff.Finish(); got != layer.diff_id) {
+      return DataLossError(what + ": the uncompressed layer's digest is " + got + "; the image config's diffID is " + layer.diff_id);
+    }
+    ++layers_done_;
+    Report(false);
+  }
+  return OkStatus();
+}
+
+Status Puller::Run(const std::string& staging, PullResult& result) {
+  for (Layer& layer : layers_) {
+    for (int64_t at = 0; at < layer.desc.size; at += options_.chunk_size) {
+      tasks_.push_back(FetchTask{&layer, at, std::min(options_.chunk_size, layer.desc.size - at)});
+    }
+  }
+  const int threads = static_cast<int>(std::min<size_t>(std::max(1, options_.connections), std::max<size_t>(1, tasks_.size())));
+  std::vector<std::thread> fetchers;
+  for (int i = 0; i < threads; ++i) fetchers.emplace_back([this] { FetchLoop(); });
+  std::thread extract_thread([&] {
+    Status s = ExtractLoop(staging);
+    if (!s.ok() && !failure_.failed()) Fail(s);
+  });
+  Status s = InflateLoop();
+  if (!s.ok() && !failure_.failed()) Fail(s);
+  extract_thread.join();
+  if (failure_.failed()) {
+    Fail(Stopped());  // wakes fetchers waiting on budget or a per-layer bound
+  }
+  for (auto& t : fetchers) t.join();
+  if (failure_.failed()) return failure_.first();
+  Report(true);
+  result.range_ignored = range_ignored_;
+  result.bytes_uncompressed = unpacked_;
+  for (const Layer& l : layers_) result.bytes_compressed += l.desc.size;
+  return OkStatus();
+}
+
+// DEST must be absent or an empty directory; the staging directory is its hidden sibling.
+Result<std::string> PrepareStaging(const std::string& dest) {
+  if (dest.empty()) return InvalidArgumentError("--dest: empty");
+  std::error_code ec;
+  const fs::path target = fs::absolute(dest, ec);
+  if (fs::exists(fs::symlink_status(target, ec))) {
+    if (!fs::is_directory(fs::symlink_status(target, ec)) || !fs::is_empty(target, ec)) {
+      return AlreadyExistsError("destination " + dest + " exists and is not an empty directory");
+    }
+  }
+  const fs::path parent = target.parent_path();
+  if (!fs::is_directory(parent, ec)) return NotFoundError("the parent directory of " + dest + " does not exist");
+  const fs::path staging = parent / ("." + target.filename().string() + ".pulling-" + std::to_string(getpid()));
+  fs::remove_all(staging, ec);
+  if (!fs::create_directory(staging, ec) || ec) return InternalError("create " + staging.string() + ": " + (ec ? ec.message() : "exists"));
+  chmod(staging.c_str(), 0755);
+  return staging.string();
+}
+
+}  // namespace
+
+Result<PullResult> PullImage(RegistryClient& client, const ImageReference& ref, const PullOptions& options) {
+  if (options.chunk_size < 64 * 1024) return InvalidArgumentError("chunk size below 64 KiB");
+  GF_ASSIGN_OR_RETURN(ResolvedImage image, ResolveImage(client, ref, options.platform));
+  GF_ASSIGN_OR_RETURN(std::string config_bytes, client.GetBlob(ref.repository, image.manifest.config.digest, 8 << 20));
+  GF_ASSIGN_OR_RETURN(ImageConfig config, ParseImageConfig(config_bytes));
+  if (config.diff_ids.size() != image.manifest.layers.size()) {
+    return InvalidArgumentError(ref.String() + ": the manifest has " + std::to_string(image.manifest.layers.size()) +
+                                " layers but the config lists " + std::to_string(config.diff_ids.size()) + " diffIDs");
+  }
+  std::vector<Layer> layers(image.manifest.layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    layers[i].index = static_cast<int>(i);
+    layers[i].desc = image.manifest.layers[i];
+    layers[i].diff_id = config.diff_ids[i];
+    auto compression = LayerCompressionOf(layers[i].desc.media_type);
+    if (!compression.ok()) return compression.status().WithContext("layer " + std::to_string(i));
+    layers[i].compression = *compression;
+  }
+  GF_ASSIGN_OR_RETURN(std::string staging, PrepareStaging(options.dest));
+  PullResult result;
+  result.manifest_digest = image.digest;
+  result.layers = static_cast<int>(layers.size());
+  Puller puller(client, ref.repository, options, layers);
+  Status s = puller.Run(staging, result);
+  std::error_code ec;
+  if (s.ok() && options.layout == PullLayout::kOverlay) {
+    // overlayfs lists lower directories top first.
+    std::string lower;
+    for (size_t i = layers.size(); i-- > 0;) lower += (lower.empty() ? "" : ":") + std::string("layers/") + std::to_string(i);
+    std::ofstream(staging + "/lowerdir") << lower << "\n";
+  }
+  if (s.ok()) {
+    if (fs::is_directory(options.dest, ec)) fs::remove(options.dest, ec);  // empty, checked before
+    fs::rename(staging, options.dest, ec);
+    if (ec) s = InternalError("rename " + staging + " to " + options.dest + ": " + ec.message());
+  }
+  if (!s.ok()) {
+    fs::remove_all(staging, ec);
+    return s;
+  }
+  return result;
+}
+
+}  // namespace gpufleet::image
