@@ -246,11 +246,13 @@ void AddCat(CLI::App& parent) {
   struct Flags {
     RegistryFlags registry;
     std::string ref, path;
+    bool verbose = false;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = parent.add_subcommand("cat", "Print one file of a remote image, fetching only the spans that hold it (with a SOCI index)");
   cmd->add_option("image", f->ref, "Image reference")->required();
   cmd->add_option("path", f->path, "Path inside the image, e.g. /etc/os-release")->required();
+  cmd->add_flag("-v,--verbose", f->verbose, "Say on stderr where the bytes came from and how much was fetched");
   AddRegistryFlags(cmd, f->registry);
   cmd->callback([f] {
     const ImageReference ref = OrFail(ParseImageReference(f->ref));
@@ -259,7 +261,7 @@ void AddCat(CLI::App& parent) {
     const ImageFile file = OrFail(ReadImageFile(*client, ref.repository, image, f->path));
     std::cout.write(file.bytes.data(), static_cast<std::streamsize>(file.bytes.size()));
     std::cout.flush();
-    if (!isatty(STDERR_FILENO)) return;
+    if (!f->verbose) return;
     std::cerr << "(" << file.bytes.size() << " bytes from layer " << file.layer << ", " << file.bytes_fetched << " compressed bytes fetched"
               << (file.via_ztoc ? " through its zTOC" : ", the whole layer: it has no zTOC") << ")" << std::endl;
   });
