@@ -79,6 +79,29 @@ class Budget {
   bool stop_ = false;
 };
 
+// Buffers handed back after use, so their pages stay mapped: allocating fresh 16 MiB chunks and
+// 1 MiB pieces made page faults a fifth of a pull's CPU time.
+class BufferPool {
+ public:
+  std::string Get() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return std::string();
+    std::string b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Put(std::string b) {
+    b.clear();
+    std::lock_guard lock(mu_);
+    if (free_.size() < kMaxFree) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kMaxFree = 96;
+  std::mutex mu_;
+  std::vector<std::string> free_;
+};
+
 struct Layer {
   int index = 0;
   Descriptor desc;
@@ -169,6 +192,7 @@ class Puller {
   Budget budget_;
   Failure failure_;
   PieceQueue pieces_;
+  BufferPool chunk_buffers_, piece_buffers_;
   std::vector<FetchTask> tasks_;
   std::atomic<size_t> next_task_{0};
   std::atomic<int64_t> fetched_{0}, unpacked_{0};
@@ -225,7 +249,7 @@ Status Puller::Fetch(const FetchTask& task) {
     return StreamRest(layer, task.offset);
   }
   if (!budget_.Take(task.length, failure_)) return Stopped();
-  std::string bytes;
+  std::string bytes = chunk_buffers_.Get();
   bytes.reserve(static_cast<size_t>(task.length));
   BlobReadInfo info;
   Status s = client_.ReadBlob(repository_, layer.desc.digest, task.offset, task.length, [&](std::string_view data) {
@@ -277,7 +301,9 @@ Status Puller::InflateLoop() {
                                       std::to_string(fed_end >> 10) + " KiB compressed, a ratio over " +
                                       std::to_string(options_.max_ratio) + ":1 (--max-ratio 0 allows it)");
       }
-      if (!pieces_.Push(std::string(out), failure_)) return Stopped();
+      std::string piece = piece_buffers_.Get();
+      piece.assign(out);
+      if (!pieces_.Push(std::move(piece), failure_)) return Stopped();
       return OkStatus();
     });
     while (pos < layer.desc.size) {
@@ -298,9 +324,11 @@ Status Puller::InflateLoop() {
       sha.Update(piece.bytes);
       fed_end = pos + static_cast<int64_t>(piece.bytes.size());
       Status s = decompressor->Feed(piece.bytes);
-      if (piece.budgeted) budget_.Give(static_cast<int64_t>(piece.bytes.size()));
+      const int64_t n = static_cast<int64_t>(piece.bytes.size());
+      if (piece.budgeted) budget_.Give(n);
+      chunk_buffers_.Put(std::move(piece.bytes));
       if (!s.ok()) return s.WithContext(what);
-      pos += static_cast<int64_t>(piece.bytes.size());
+      pos += n;
       Report(false);
     }
     // The digest first: a blob that is not the manifest's is the finding, whatever its inflating said.
@@ -340,6 +368,7 @@ Status Puller::ExtractLoop(const std::string& staging) {
       diff.Update(*piece);
       unpacked_ += static_cast<int64_t>(piece->size());
       if (!tar.ended()) GF_RETURN_IF_ERROR(tar.Feed(*piece).WithContext(what));
+      piece_buffers_.Put(std::move(*piece));
     }
     GF_RETURN_IF_ERROR(tar.Finish().WithContext(what));
     GF_RETURN_IF_ERROR(extractor->Finish().WithContext(what));
@@ -391,7 +420,8 @@ Result<std::string> PrepareStaging(const std::string& dest) {
     }
   }
   const fs::path parent = target.parent_path();
-  if (!fs::is_directory(parent, ec)) return NotFoundError("the parent directory of " + dest + " does not exist");
+  fs::create_directories(parent, ec);  // "--dest a/new/dir" works as mkdir -p would
+  if (!fs::is_directory(parent, ec)) return FailedPreconditionError("cannot create the parent directory of " + dest);
   const fs::path staging = parent / ("." + target.filename().string() + ".pulling-" + std::to_string(getpid()));
   fs::remove_all(staging, ec);
   if (!fs::create_directory(staging, ec) || ec) return InternalError("create " + staging.string() + ": " + (ec ? ec.message() : "exists"));
