@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/run pull: whole-process pull+unpack from one local Distribution registry, in one run:
-#   gpufleet image pull   vs  ctr images pull (containerd 1.6, own root and socket, overlayfs)
+#   gpufleet image pull (and the same with the SOCI zTOCs, spans inflated in parallel)
+#   vs  ctr images pull (containerd 1.6, own root and socket, overlayfs)
 #   vs skopeo copy + umoci unpack  vs  the floor: igzip -d | tar -x of the same blobs, read from
 #   the registry's own storage (no network, no hashing, one layer after another).
 # Images (bench/pull/make_images.py, cached in ~/.cache/gpufleet-bench-pull): (a) one gzip layer
@@ -47,6 +48,8 @@ REG=127.0.0.1:$PORT
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0.1; done
 for image in cublas tenlayer; do
   skopeo copy -q --dest-tls-verify=false "oci:$CACHE/$image:bench" "docker://$REG/bench/$image:v1" >&2
+  # A SOCI index (v1) for the indexed variant: every layer over soci's 10 MiB minimum.
+  "$GPUFLEET" image index "$REG/bench/$image:v1" --plain-http >&2 2>/dev/null
 done
 
 now() { date +%s.%N; }
@@ -98,32 +101,35 @@ for image in cublas tenlayer; do
   for run in $(seq 1 "$RUNS"); do
     rm -rf "$WORK/out"
     g=$(timed "$GPUFLEET" image pull "$REF" --dest "$WORK/out/gpufleet" --plain-http --progress none)
+    rm -rf "$WORK/out/gpufleet"
+    # The same with the zTOCs: every span inflated on its own, on as many threads as cores.
+    gi=$(timed "$GPUFLEET" image pull "$REF" --dest "$WORK/out/gpufleet" --plain-http --progress none --inflate-threads "$(nproc)")
     start_containerd
     c=$(timed ctr -a "$WORK/containerd/containerd.sock" images pull --plain-http "$REF")
     stop_containerd
     s=$(timed bash -c "skopeo copy -q --src-tls-verify=false docker://$REF oci:$WORK/out/oci:t && umoci unpack --image $WORK/out/oci:t $WORK/out/bundle")
     f=$(timed floor "$WORK/out/floor" "$image")
-    echo "$image run $run: gpufleet ${g}s  containerd ${c}s  skopeo+umoci ${s}s  floor ${f}s" >&2
-    RESULT[$image,gpufleet]+="$g "; RESULT[$image,containerd]+="$c "; RESULT[$image,skopeo]+="$s "; RESULT[$image,floor]+="$f "
+    echo "$image run $run: gpufleet ${g}s  gpufleet+zTOC ${gi}s  containerd ${c}s  skopeo+umoci ${s}s  floor ${f}s" >&2
+    RESULT[$image,gpufleet]+="$g "; RESULT[$image,indexed]+="$gi "; RESULT[$image,containerd]+="$c "; RESULT[$image,skopeo]+="$s "; RESULT[$image,floor]+="$f "
   done
   rm -rf "$WORK/out"
 done
 
 python3 - "$IMAGES" "$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
-  "${RESULT[cublas,gpufleet]}" "${RESULT[cublas,containerd]}" "${RESULT[cublas,skopeo]}" "${RESULT[cublas,floor]}" \
-  "${RESULT[tenlayer,gpufleet]}" "${RESULT[tenlayer,containerd]}" "${RESULT[tenlayer,skopeo]}" "${RESULT[tenlayer,floor]}" <<'PY'
+  "${RESULT[cublas,gpufleet]}" "${RESULT[cublas,containerd]}" "${RESULT[cublas,skopeo]}" "${RESULT[cublas,floor]}" "${RESULT[cublas,indexed]}" \
+  "${RESULT[tenlayer,gpufleet]}" "${RESULT[tenlayer,containerd]}" "${RESULT[tenlayer,skopeo]}" "${RESULT[tenlayer,floor]}" "${RESULT[tenlayer,indexed]}" <<'PY'
 import json, os, platform, statistics, sys
 images, commit = json.loads(sys.argv[1]), sys.argv[2]
 vals = [[float(x) for x in a.split()] for a in sys.argv[3:]]
-def case(info, g, c, s, f):
-    gm, cm, sm, fm = (statistics.median(v) for v in (g, c, s, f))
-    return {"gpufleet_s": gm, "containerd_s": cm, "skopeo_umoci_s": sm, "floor_s": fm,
+def case(info, g, c, s, f, gi):
+    gm, cm, sm, fm, gim = (statistics.median(v) for v in (g, c, s, f, gi))
+    return {"gpufleet_s": gm, "gpufleet_ztoc_s": gim, "containerd_s": cm, "skopeo_umoci_s": sm, "floor_s": fm,
             "speedup_vs_containerd": round(cm / gm, 2), "speedup_vs_skopeo_umoci": round(sm / gm, 2),
-            "ratio_to_floor": round(gm / fm, 2), "runs": {"gpufleet": g, "containerd": c, "skopeo_umoci": s, "floor": f},
+            "ratio_to_floor": round(gm / fm, 2), "runs": {"gpufleet": g, "gpufleet_ztoc": gi, "containerd": c, "skopeo_umoci": s, "floor": f},
             "layers": info["layers"], "bytes_compressed": info["bytes_compressed"], "bytes_uncompressed": info["bytes_uncompressed"],
             "source": info["source"]}
-one = case(images["cublas"], *vals[0:4])
-ten = case(images["tenlayer"], *vals[4:8])
+one = case(images["cublas"], *vals[0:5])
+ten = case(images["tenlayer"], *vals[5:10])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 out = {"bench": "pull", **one, "ten_layer": ten, "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
        "commit": commit}

@@ -96,6 +96,8 @@ void AddPull(CLI::App& parent) {
     int connections = 8;
     int64_t chunk_mib = 16, prefetch_mib = 256;
     bool no_devices = false;
+    bool no_index = false;
+    unsigned threads = 0;
     int max_ratio = 200;
   };
   auto f = std::make_shared<Flags>();
@@ -109,6 +111,8 @@ void AddPull(CLI::App& parent) {
   cmd->add_option("--progress", f->progress, "auto (a bar on a terminal, else JSON lines), bar, json or none")->capture_default_str();
   cmd->add_option("--max-ratio", f->max_ratio, "Reject a layer inflating past 256 MiB at more than this ratio (0: no limit)")
       ->capture_default_str();
+  cmd->add_flag("--no-index", f->no_index, "Do not look for the image's SOCI index (one inflate stream per layer)");
+  cmd->add_option("--inflate-threads", f->threads, "Threads inflating an indexed layer's spans (0: one per core)")->capture_default_str();
   cmd->add_flag("--no-devices", f->no_devices, "Skip device files even when running as root");
   AddRegistryFlags(cmd, f->registry);
   cmd->callback([f] {
@@ -133,16 +137,20 @@ void AddPull(CLI::App& parent) {
     if (f->no_devices) options.extract.devices = false;
     if (f->max_ratio < 0) Fail(InvalidArgumentError("--max-ratio: 0 or more"));
     options.max_ratio = f->max_ratio;
+    options.use_index = !f->no_index;
+    options.inflate_threads = f->threads;
     options.on_progress = ProgressPrinter(f->progress, ref.String());
     auto client = NewClient(ref, f->registry);
     const auto start = std::chrono::steady_clock::now();
     PullResult r = OrFail(PullImage(*client, ref, options));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char line[512];
-    std::snprintf(line, sizeof line, "pulled %s@%s into %s: %d layers, %s compressed, %s unpacked, %.2f s%s", ref.String().c_str(),
-                  r.manifest_digest.c_str(), f->dest.c_str(), r.layers, Mib(r.bytes_compressed).c_str(),
-                  Mib(r.bytes_uncompressed).c_str(), s, r.range_ignored ? " (the registry ignored Range: whole-blob streams)" : "");
+    std::snprintf(line, sizeof line, "pulled %s@%s into %s: %d layers (%d through a zTOC), %s compressed, %s unpacked, %.2f s%s",
+                  ref.String().c_str(), r.manifest_digest.c_str(), f->dest.c_str(), r.layers, r.layers_indexed,
+                  Mib(r.bytes_compressed).c_str(), Mib(r.bytes_uncompressed).c_str(), s,
+                  r.range_ignored ? " (the registry ignored Range: whole-blob streams)" : "");
     std::cout << line << std::endl;
+    if (!r.index_note.empty()) std::cerr << "gpufleet image: " << r.index_note << std::endl;
   });
 }
 

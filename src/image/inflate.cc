@@ -25,9 +25,8 @@ std::string IsalError(int ret) {
 
 // Inflates one span with ISA-L. Returns false (no error) when the span crosses a member
 // boundary, which raw inflate cannot cross: the caller falls back to zlib.
-Result<bool> InflateSpan(const GzipIndex& index, std::string_view compressed, size_t span, char* out) {
-  const GzipCheckpoint& cp = index.checkpoints[span];
-  const int64_t end_out = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
+Result<bool> InflateSpanIsal(const GzipCheckpoint& cp, int64_t out_len, std::string_view window, int64_t window_offset,
+                             char* out) {
   if (cp.in == 0 && cp.out == 0) return false;  // starts at the gzip header (a v1 blob): zlib does that
   auto state = std::make_unique<inflate_state>();  // ~40 KiB: not on the stack
   isal_inflate_init(state.get());
@@ -36,21 +35,22 @@ Result<bool> InflateSpan(const GzipIndex& index, std::string_view compressed, si
       COMP_OK) {
     return InternalError("isal_inflate_set_dict failed");
   }
+  const int64_t at = cp.in - window_offset;
   if (cp.bits > 0) {
-    state->read_in = static_cast<uint8_t>(compressed[static_cast<size_t>(cp.in - 1)]) >> (8 - cp.bits);
+    state->read_in = static_cast<uint8_t>(window[static_cast<size_t>(at - 1)]) >> (8 - cp.bits);
     state->read_in_length = cp.bits;
   }
-  state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + cp.in));
-  state->avail_in = static_cast<uint32_t>(std::min<int64_t>(static_cast<int64_t>(compressed.size()) - cp.in, UINT32_MAX));
-  state->next_out = reinterpret_cast<uint8_t*>(out + cp.out);
-  int64_t left = end_out - cp.out;
+  state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(window.data() + at));
+  state->avail_in = static_cast<uint32_t>(std::min<int64_t>(static_cast<int64_t>(window.size()) - at, UINT32_MAX));
+  state->next_out = reinterpret_cast<uint8_t*>(out);
+  int64_t left = out_len;
   while (left > 0) {
     const uint32_t chunk = static_cast<uint32_t>(std::min<int64_t>(left, 1u << 30));
     state->avail_out = chunk;
     const int ret = isal_inflate(state.get());
     const uint32_t produced = chunk - state->avail_out;
     left -= produced;
-    if (ret < 0) return DataLossError("gzip span " + std::to_string(span) + ": " + IsalError(ret));
+    if (ret < 0) return DataLossError("gzip span at offset " + std::to_string(cp.in) + ": " + IsalError(ret));
     if (left > 0 && (state->block_state == ISAL_BLOCK_FINISH || (produced == 0 && state->avail_in == 0))) return false;
     if (left > 0 && produced == 0) return false;
   }
@@ -125,6 +125,30 @@ Status InflateGzip(std::string_view compressed, const std::function<Status(std::
   return inflater.Finish();
 }
 
+Status InflateSpan(const GzipCheckpoint& cp, int64_t out_len, std::string_view window, int64_t window_offset, char* out) {
+  if (cp.in < window_offset + (cp.bits > 0 ? 1 : 0) || cp.in > window_offset + static_cast<int64_t>(window.size())) {
+    return InvalidArgumentError("the span at compressed offset " + std::to_string(cp.in) + " is not inside the bytes given");
+  }
+  GF_ASSIGN_OR_RETURN(bool done, InflateSpanIsal(cp, out_len, window, window_offset, out));
+  if (done) return OkStatus();
+  // Across a member boundary (or from the gzip header): zlib from the same checkpoint.
+  GzipIndex one;
+  one.compressed_size = window_offset + static_cast<int64_t>(window.size());
+  one.uncompressed_size = cp.out + out_len;
+  one.checkpoints.push_back(cp);
+  GF_ASSIGN_OR_RETURN(std::string bytes, ExtractRange(one,
+                                                      [&](int64_t o, int64_t l) -> Result<std::string> {
+                                                        if (o < window_offset) return DataLossError("the span reads before its bytes");
+                                                        const int64_t from = o - window_offset;
+                                                        if (from >= static_cast<int64_t>(window.size())) return std::string();
+                                                        return std::string(window.substr(static_cast<size_t>(from), static_cast<size_t>(l)));
+                                                      },
+                                                      cp.out, out_len));
+  if (static_cast<int64_t>(bytes.size()) != out_len) return DataLossError("gzip span at offset " + std::to_string(cp.in) + ": short");
+  std::copy(bytes.begin(), bytes.end(), out);
+  return OkStatus();
+}
+
 Status InflateSpansParallel(const GzipIndex& index, std::string_view compressed, unsigned threads, char* out) {
   if (index.compressed_size != static_cast<int64_t>(compressed.size())) {
     return InvalidArgumentError("the index is of a " + std::to_string(index.compressed_size) + "-byte stream, not " +
@@ -135,20 +159,9 @@ Status InflateSpansParallel(const GzipIndex& index, std::string_view compressed,
   Status first_error;
   auto worker = [&] {
     for (size_t span; (span = next.fetch_add(1)) < index.checkpoints.size();) {
-      auto done = InflateSpan(index, compressed, span, out);
-      Status s = done.status();
-      if (done.ok() && !*done) {
-        // Across a member boundary: zlib from the same checkpoint.
-        const int64_t begin = index.checkpoints[span].out;
-        const int64_t end = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
-        auto bytes = ExtractRange(index,
-                                  [&](int64_t o, int64_t l) -> Result<std::string> {
-                                    return std::string(compressed.substr(static_cast<size_t>(o), static_cast<size_t>(l)));
-                                  },
-                                  begin, end - begin);
-        s = bytes.status();
-        if (bytes.ok()) std::copy(bytes->begin(), bytes->end(), out + begin);
-      }
+      const GzipCheckpoint& cp = index.checkpoints[span];
+      const int64_t end = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
+      Status s = InflateSpan(cp, end - cp.out, compressed, 0, out + cp.out);
       if (!s.ok()) {
         std::lock_guard lock(mu);
         if (first_error.ok()) first_error = s;

@@ -42,6 +42,12 @@ class GzipInflater {
   bool in_member_ = false, any_member_ = false;
 };
 
+// Inflates one span: `out_len` bytes from checkpoint `cp`, whose compressed bytes lie in `window`
+// (which starts at compressed offset `window_offset` and must hold the byte before cp.in when
+// cp.bits > 0, and enough past the span's end for the decoder's look-ahead). ISA-L, or zlib where
+// the span crosses a gzip member boundary. Errors: corrupt data, a window that does not hold it.
+Status InflateSpan(const GzipCheckpoint& cp, int64_t out_len, std::string_view window, int64_t window_offset, char* out);
+
 // Inflates the whole indexed stream into `out` (index.uncompressed_size bytes) with `threads`
 // threads, one span at a time each. A span that crosses a gzip member boundary is inflated with
 // zlib from its checkpoint. Errors: corrupt data, an index that does not fit the stream.

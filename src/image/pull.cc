@@ -17,6 +17,8 @@
 
 #include "image/decompress.h"
 #include "image/digest.h"
+#include "image/soci_remote.h"
+#include "image/span_inflater.h"
 #include "image/tar_reader.h"
 
 namespace gpufleet::image {
@@ -97,7 +99,7 @@ class BufferPool {
   }
 
  private:
-  static constexpr size_t kMaxFree = 96;
+  static constexpr size_t kMaxFree = 24;
   std::mutex mu_;
   std::vector<std::string> free_;
 };
@@ -107,6 +109,7 @@ struct Layer {
   Descriptor desc;
   LayerCompression compression = LayerCompression::kGzip;
   std::string diff_id;
+  std::optional<GzipIndex> checkpoints;  // from the image's SOCI index: inflate spans in parallel
   // Received compressed bytes by offset. A piece counts against the budget unless it came from
   // a whole-blob stream (a registry that ignores Range), which is bounded per layer instead.
   struct Piece {
@@ -132,8 +135,9 @@ class PieceQueue {
  public:
   bool Push(std::string piece, const Failure& failure) {
     std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return queue_.size() < kMax || failure.failed(); });
+    not_full_.wait(lock, [&] { return bytes_ < kMaxBytes || failure.failed(); });
     if (failure.failed()) return false;
+    bytes_ += piece.size();
     queue_.push_back(std::move(piece));
     not_empty_.notify_one();
     return true;
@@ -144,6 +148,7 @@ class PieceQueue {
     if (failure.failed()) return std::nullopt;
     std::string piece = std::move(queue_.front());
     queue_.pop_front();
+    bytes_ -= piece.size();
     not_full_.notify_one();
     return piece;
   }
@@ -154,10 +159,11 @@ class PieceQueue {
   }
 
  private:
-  static constexpr size_t kMax = 64;  // ~64 MiB of inflated data in flight
+  static constexpr size_t kMaxBytes = 64 << 20;  // inflated data waiting for the extractor
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<std::string> queue_;
+  size_t bytes_ = 0;
 };
 
 class Puller {
@@ -294,18 +300,31 @@ Status Puller::InflateLoop() {
     const std::string what = "layer " + std::to_string(layer.index) + " (" + layer.desc.digest + ")";
     Sha256 sha;
     int64_t pos = 0, inflated = 0, fed_end = 0;
-    auto decompressor = NewLayerDecompressor(layer.compression, [&](std::string_view out) -> Status {
-      inflated += static_cast<int64_t>(out.size());
+    auto hand_on = [&](std::string piece) -> Status {
+      inflated += static_cast<int64_t>(piece.size());
       if (options_.max_ratio > 0 && inflated > kBombFloor && inflated / std::max<int64_t>(fed_end, 1) > options_.max_ratio) {
         return ResourceExhaustedError(what + " looks like a decompression bomb: " + std::to_string(inflated >> 20) + " MiB from " +
                                       std::to_string(fed_end >> 10) + " KiB compressed, a ratio over " +
                                       std::to_string(options_.max_ratio) + ":1 (--max-ratio 0 allows it)");
       }
-      std::string piece = piece_buffers_.Get();
-      piece.assign(out);
       if (!pieces_.Push(std::move(piece), failure_)) return Stopped();
       return OkStatus();
-    });
+    };
+    // With a checkpoint index (the layer's zTOC), spans inflate on every core; else one stream.
+    std::unique_ptr<LayerDecompressor> stream;
+    std::unique_ptr<SpanInflater> spans;
+    if (layer.checkpoints) {
+      const unsigned threads = options_.inflate_threads ? options_.inflate_threads : std::max(1u, std::thread::hardware_concurrency());
+      spans = std::make_unique<SpanInflater>(*layer.checkpoints, threads, hand_on, [this] { return piece_buffers_.Get(); });
+    } else {
+      stream = NewLayerDecompressor(layer.compression, [&](std::string_view out) {
+        std::string piece = piece_buffers_.Get();
+        piece.assign(out);
+        return hand_on(std::move(piece));
+      });
+    }
+    LayerDecompressor* decompressor = stream.get();
+    auto feed = [&](std::string_view bytes) { return spans ? spans->Feed(bytes) : decompressor->Feed(bytes); };
     while (pos < layer.desc.size) {
       Layer::Piece piece;
       {
@@ -323,7 +342,7 @@ Status Puller::InflateLoop() {
       if (piece.bytes.empty()) return DataLossError(what + ": the registry sent no bytes at offset " + std::to_string(pos));
       sha.Update(piece.bytes);
       fed_end = pos + static_cast<int64_t>(piece.bytes.size());
-      Status s = decompressor->Feed(piece.bytes);
+      Status s = feed(piece.bytes);
       const int64_t n = static_cast<int64_t>(piece.bytes.size());
       if (piece.budgeted) budget_.Give(n);
       chunk_buffers_.Put(std::move(piece.bytes));
@@ -332,7 +351,7 @@ Status Puller::InflateLoop() {
       Report(false);
     }
     // The digest first: a blob that is not the manifest's is the finding, whatever its inflating said.
-    Status finished = decompressor->Finish();
+    Status finished = spans ? spans->Finish() : decompressor->Finish();
     if (std::string got = sha.Finish(); got != layer.desc.digest) {
       return DataLossError(what + ": the blob's digest is " + got + "; the manifest says " + layer.desc.digest);
     }
@@ -429,6 +448,37 @@ Result<std::string> PrepareStaging(const std::string& dest) {
   return staging.string();
 }
 
+// The zTOC checkpoints of each layer the image's SOCI index covers. An index that cannot be read
+// or does not fit its layer is skipped with a note: the pull is verified by digests either way.
+std::string LoadCheckpoints(RegistryClient& client, const std::string& repository, const ResolvedImage& image, std::vector<Layer>& layers) {
+  auto found = soci::FindIndex(client, repository, image);
+  if (!found.ok()) return "SOCI index not used: " + std::string(found.status().message());
+  if (!found->has_value()) return "";
+  std::map<std::string, const Descriptor*> ztoc_of;
+  for (const Descriptor& z : (*found)->manifest.layers) ztoc_of[z.annotations.at(std::string(soci::kLayerDigestAnnotation))] = &z;
+  for (Layer& layer : layers) {
+    auto it = ztoc_of.find(layer.desc.digest);
+    if (it == ztoc_of.end() || layer.compression != LayerCompression::kGzip) continue;
+    auto bytes = client.GetBlob(repository, it->second->digest, 256 << 20);
+    auto ztoc = bytes.ok() ? ParseZtoc(*bytes) : Result<Ztoc>(bytes.status());
+    if (!ztoc.ok()) return "zTOC of layer " + std::to_string(layer.index) + " not used: " + std::string(ztoc.status().message());
+    if (ztoc->compressed_archive_size != layer.desc.size) {
+      return "zTOC of layer " + std::to_string(layer.index) + " not used: it describes a blob of " +
+             std::to_string(ztoc->compressed_archive_size) + " bytes";
+    }
+    // A span far longer than the span size would be a memory bomb, not an index.
+    const GzipIndex& index = ztoc->index;
+    bool sane = !index.checkpoints.empty() && index.checkpoints[0].out == 0;
+    for (size_t i = 0; sane && i < index.checkpoints.size(); ++i) {
+      const int64_t end = i + 1 < index.checkpoints.size() ? index.checkpoints[i + 1].out : index.uncompressed_size;
+      sane = end - index.checkpoints[i].out <= index.span_size + (int64_t{64} << 20);
+    }
+    if (!sane) return "zTOC of layer " + std::to_string(layer.index) + " not used: spans larger than its span size";
+    layer.checkpoints = std::move(ztoc->index);
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<PullResult> PullImage(RegistryClient& client, const ImageReference& ref, const PullOptions& options) {
@@ -449,8 +499,13 @@ Result<PullResult> PullImage(RegistryClient& client, const ImageReference& ref, 
     if (!compression.ok()) return compression.status().WithContext("layer " + std::to_string(i));
     layers[i].compression = *compression;
   }
-  GF_ASSIGN_OR_RETURN(std::string staging, PrepareStaging(options.dest));
   PullResult result;
+  // Span-parallel inflate pays off only with cores to spare: on two, the single stream plus the
+  // hashing and extracting threads already use both (docs/PERFORMANCE.md "pull").
+  const bool parallel = options.inflate_threads > 0 || std::thread::hardware_concurrency() >= 4;
+  if (options.use_index && parallel) result.index_note = LoadCheckpoints(client, ref.repository, image, layers);
+  for (const Layer& l : layers) result.layers_indexed += l.checkpoints ? 1 : 0;
+  GF_ASSIGN_OR_RETURN(std::string staging, PrepareStaging(options.dest));
   result.manifest_digest = image.digest;
   result.layers = static_cast<int>(layers.size());
   Puller puller(client, ref.repository, options, layers);

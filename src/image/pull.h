@@ -44,6 +44,11 @@ struct PullOptions {
   // A layer that inflates past 256 MiB at more than this ratio to its compressed bytes is taken
   // for a decompression bomb (real layers stay under 20:1; 0 turns the check off).
   int max_ratio = 200;
+  // Use the image's SOCI index (v2 annotation or v1 referrer), when it has one, to inflate each
+  // indexed layer's spans on `inflate_threads` cores. With 0 (one per core) that happens only on
+  // machines with 4 or more cores; a number forces it.
+  bool use_index = true;
+  unsigned inflate_threads = 0;
   std::function<void(const PullProgress&)> on_progress;  // from a pull thread, at most ~5 times a second and at the end
 };
 
@@ -53,6 +58,8 @@ struct PullResult {
   int64_t bytes_compressed = 0;
   int64_t bytes_uncompressed = 0;
   bool range_ignored = false;  // the registry ignored Range: layers came as whole streams
+  int layers_indexed = 0;      // layers inflated span by span from their zTOC
+  std::string index_note;      // why the SOCI index was not used, when it was not
 };
 
 // Errors: the reference's manifest or a blob missing (kNotFound), auth, a digest or diffID

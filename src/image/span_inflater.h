@@ -1,0 +1,76 @@
+// SpanInflater: inflates one gzip layer that has a checkpoint index (a zTOC's zinfo) while its
+// compressed bytes arrive in order: as soon as a span's bytes are all in, a worker inflates it
+// from its checkpoint, and outputs are handed on in order. Inflate then scales with cores inside
+// a single layer, where one gzip stream cannot.
+//
+// The index is untrusted: a wrong checkpoint gives wrong bytes or an error, never an access
+// outside the buffers; the caller's diffID check is what proves the output.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "image/gzip_index.h"
+
+namespace gpufleet::image {
+
+class SpanInflater {
+ public:
+  using Sink = std::function<Status(std::string)>;
+  // Where span outputs are allocated (the caller's recycled buffers); unset: new strings.
+  using BufferSource = std::function<std::string()>;
+  // `index` must describe the stream about to be fed (its compressed_size and uncompressed_size
+  // set). At most `max_in_flight` spans are inflated or waiting to be handed on at once.
+  SpanInflater(const GzipIndex& index, unsigned threads, Sink sink, BufferSource buffers = {}, size_t max_in_flight = 0);
+  ~SpanInflater();
+  SpanInflater(const SpanInflater&) = delete;
+  SpanInflater& operator=(const SpanInflater&) = delete;
+
+  // The next compressed bytes, in order. The sink is called from this thread.
+  Status Feed(std::string_view compressed);
+  // Every span inflated and handed on. Errors: the stream's length differs from the index's, a
+  // span's error.
+  Status Finish();
+
+ private:
+  struct Job {
+    size_t span;
+    std::string input;      // compressed bytes from the span's first needed byte
+    int64_t input_offset;   // where `input` starts in the stream
+    std::string output;
+    Status status;
+    bool done = false;
+  };
+  int64_t InputStart(size_t span) const;
+  int64_t InputEnd(size_t span) const;
+  int64_t OutputLength(size_t span) const;
+  void Submit(size_t span);
+  Status DeliverReady(bool wait_for_one);
+  void Work();
+
+  const GzipIndex& index_;
+  Sink sink_;
+  BufferSource buffers_;
+  size_t max_in_flight_;
+  std::vector<std::string> free_inputs_;  // guarded by mu_: input buffers to reuse
+  std::string window_;           // compressed bytes not yet needed by a submitted span... and after
+  int64_t window_offset_ = 0;    // stream offset of window_[0]
+  int64_t fed_ = 0;
+  size_t next_submit_ = 0;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Job> in_flight_;    // in span order; front is the next to hand on
+  std::deque<Job*> queue_;       // submitted, not yet taken by a worker
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace gpufleet::image
