@@ -229,11 +229,13 @@ void AddIndex(CLI::App& parent) {
 void AddConvert(CLI::App& parent) {
   auto f = std::make_shared<IndexFlags>();
   auto dest = std::make_shared<std::string>();
+  auto zstd = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand("convert", "Make a SOCI-enabled image (SOCI index v2) and push it under a new tag");
   cmd->add_option("image", f->ref, "Source image reference")->required();
+  cmd->add_flag("--zstd-seekable", *zstd, "Recompress the layers as seekable zstd (a frame per span) and index those");
   cmd->add_option("dest", *dest, "Destination tag or reference in the same repository, e.g. v1-soci")->required();
   AddIndexFlags(cmd, *f);
-  cmd->callback([f, dest] {
+  cmd->callback([f, dest, zstd] {
     const ImageReference ref = OrFail(ParseImageReference(f->ref));
     std::string tag = *dest;
     if (tag.find('/') != std::string::npos || tag.find(':') != std::string::npos) {
@@ -245,7 +247,9 @@ void AddConvert(CLI::App& parent) {
     }
     auto client = NewClient(ref, f->registry);
     const ResolvedImage image = OrFail(ResolveImage(*client, ref, PlatformOf(f->registry)));
-    const std::string digest = OrFail(soci::ConvertV2(*client, ref.repository, image, tag, BuildOptionsOf(*f)));
+    soci::BuildOptions options = BuildOptionsOf(*f);
+    options.zstd_seekable = *zstd;
+    const std::string digest = OrFail(soci::ConvertV2(*client, ref.repository, image, tag, options));
     std::cout << "SOCI-enabled image " << ref.registry << "/" << ref.repository << ":" << tag << "@" << digest << std::endl;
   });
 }

@@ -20,6 +20,7 @@
 #include "image/soci_remote.h"
 #include "image/span_inflater.h"
 #include "image/tar_reader.h"
+#include "image/ztoc.h"
 
 namespace gpufleet::image {
 namespace {
@@ -109,7 +110,7 @@ struct Layer {
   Descriptor desc;
   LayerCompression compression = LayerCompression::kGzip;
   std::string diff_id;
-  std::optional<GzipIndex> checkpoints;  // from the image's SOCI index: inflate spans in parallel
+  std::optional<Ztoc> ztoc;  // from the image's SOCI index: decompress its spans in parallel
   // Received compressed bytes by offset. A piece counts against the budget unless it came from
   // a whole-blob stream (a registry that ignores Range), which is bounded per layer instead.
   struct Piece {
@@ -313,9 +314,10 @@ Status Puller::InflateLoop() {
     // With a checkpoint index (the layer's zTOC), spans inflate on every core; else one stream.
     std::unique_ptr<LayerDecompressor> stream;
     std::unique_ptr<SpanInflater> spans;
-    if (layer.checkpoints) {
+    if (layer.ztoc) {
       const unsigned threads = options_.inflate_threads ? options_.inflate_threads : std::max(1u, std::thread::hardware_concurrency());
-      spans = std::make_unique<SpanInflater>(*layer.checkpoints, threads, hand_on, [this] { return piece_buffers_.Get(); });
+      SpanPlan plan = layer.ztoc->compression == ZtocCompression::kZstd ? ZstdSpanPlan(layer.ztoc->zstd) : GzipSpanPlan(layer.ztoc->index);
+      spans = std::make_unique<SpanInflater>(std::move(plan), threads, hand_on, [this] { return piece_buffers_.Get(); });
     } else {
       stream = NewLayerDecompressor(layer.compression, [&](std::string_view out) {
         std::string piece = piece_buffers_.Get();
@@ -458,23 +460,30 @@ std::string LoadCheckpoints(RegistryClient& client, const std::string& repositor
   for (const Descriptor& z : (*found)->manifest.layers) ztoc_of[z.annotations.at(std::string(soci::kLayerDigestAnnotation))] = &z;
   for (Layer& layer : layers) {
     auto it = ztoc_of.find(layer.desc.digest);
-    if (it == ztoc_of.end() || layer.compression != LayerCompression::kGzip) continue;
+    if (it == ztoc_of.end() || layer.compression == LayerCompression::kNone) continue;
     auto bytes = client.GetBlob(repository, it->second->digest, 256 << 20);
     auto ztoc = bytes.ok() ? ParseZtoc(*bytes) : Result<Ztoc>(bytes.status());
-    if (!ztoc.ok()) return "zTOC of layer " + std::to_string(layer.index) + " not used: " + std::string(ztoc.status().message());
+    const std::string which = "zTOC of layer " + std::to_string(layer.index) + " not used: ";
+    if (!ztoc.ok()) return which + std::string(ztoc.status().message());
     if (ztoc->compressed_archive_size != layer.desc.size) {
-      return "zTOC of layer " + std::to_string(layer.index) + " not used: it describes a blob of " +
-             std::to_string(ztoc->compressed_archive_size) + " bytes";
+      return which + "it describes a blob of " + std::to_string(ztoc->compressed_archive_size) + " bytes";
     }
+    const bool zstd = ztoc->compression == ZtocCompression::kZstd;
+    if (zstd != (layer.compression == LayerCompression::kZstd)) return which + "its compression is not the layer's";
     // A span far longer than the span size would be a memory bomb, not an index.
-    const GzipIndex& index = ztoc->index;
-    bool sane = !index.checkpoints.empty() && index.checkpoints[0].out == 0;
-    for (size_t i = 0; sane && i < index.checkpoints.size(); ++i) {
-      const int64_t end = i + 1 < index.checkpoints.size() ? index.checkpoints[i + 1].out : index.uncompressed_size;
-      sane = end - index.checkpoints[i].out <= index.span_size + (int64_t{64} << 20);
+    bool sane = true;
+    if (zstd) {
+      for (const ZstdFrame& f : ztoc->zstd.frames) sane = sane && f.uncompressed_size <= (int64_t{256} << 20);
+    } else {
+      const GzipIndex& index = ztoc->index;
+      sane = !index.checkpoints.empty() && index.checkpoints[0].out == 0;
+      for (size_t i = 0; sane && i < index.checkpoints.size(); ++i) {
+        const int64_t end = i + 1 < index.checkpoints.size() ? index.checkpoints[i + 1].out : index.uncompressed_size;
+        sane = end - index.checkpoints[i].out <= index.span_size + (int64_t{64} << 20);
+      }
     }
-    if (!sane) return "zTOC of layer " + std::to_string(layer.index) + " not used: spans larger than its span size";
-    layer.checkpoints = std::move(ztoc->index);
+    if (!sane) return which + "spans larger than its span size";
+    layer.ztoc = std::move(*ztoc);
   }
   return "";
 }
@@ -504,7 +513,7 @@ Result<PullResult> PullImage(RegistryClient& client, const ImageReference& ref, 
   // hashing and extracting threads already use both (docs/PERFORMANCE.md "pull").
   const bool parallel = options.inflate_threads > 0 || std::thread::hardware_concurrency() >= 4;
   if (options.use_index && parallel) result.index_note = LoadCheckpoints(client, ref.repository, image, layers);
-  for (const Layer& l : layers) result.layers_indexed += l.checkpoints ? 1 : 0;
+  for (const Layer& l : layers) result.layers_indexed += l.ztoc ? 1 : 0;
   GF_ASSIGN_OR_RETURN(std::string staging, PrepareStaging(options.dest));
   result.manifest_digest = image.digest;
   result.layers = static_cast<int>(layers.size());

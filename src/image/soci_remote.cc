@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "image/decompress.h"
 #include "image/digest.h"
+#include "image/zstd_seekable.h"
 
 namespace gpufleet::image::soci {
 namespace {
@@ -19,23 +21,30 @@ class TempBlob {
   ~TempBlob() {
     if (fd_ >= 0) close(fd_);
   }
-  Status Fetch(RegistryClient& client, const std::string& repository, const Descriptor& layer) {
+  Status Create() {
     const char* dir = std::getenv("TMPDIR");
     std::string path = std::string(dir && *dir ? dir : "/tmp") + "/gpufleet-layer-XXXXXX";
     fd_ = mkstemp(path.data());
     if (fd_ < 0) return InternalError("temporary file in " + path + ": " + std::strerror(errno));
     unlink(path.c_str());
+    return OkStatus();
+  }
+  Status WriteAll(std::string_view data) {
+    for (size_t at = 0; at < data.size();) {
+      const ssize_t n = write(fd_, data.data() + at, data.size() - at);
+      if (n < 0) return InternalError(std::string("write temporary layer file: ") + std::strerror(errno));
+      at += static_cast<size_t>(n);
+    }
+    return OkStatus();
+  }
+  Status Fetch(RegistryClient& client, const std::string& repository, const Descriptor& layer) {
+    GF_RETURN_IF_ERROR(Create());
     Sha256 sha;
     int64_t written = 0;
     GF_RETURN_IF_ERROR(client.ReadBlob(repository, layer.digest, 0, -1, [&](std::string_view data) -> Status {
       sha.Update(data);
-      for (size_t at = 0; at < data.size();) {
-        const ssize_t n = write(fd_, data.data() + at, data.size() - at);
-        if (n < 0) return InternalError(std::string("write temporary layer file: ") + std::strerror(errno));
-        at += static_cast<size_t>(n);
-      }
       written += static_cast<int64_t>(data.size());
-      return OkStatus();
+      return WriteAll(data);
     }));
     if (written != layer.size) {
       return DataLossError("layer " + layer.digest + ": the registry sent " + std::to_string(written) + " bytes, the manifest says " +
@@ -43,6 +52,41 @@ class TempBlob {
     }
     if (std::string got = sha.Finish(); got != layer.digest) return DataLossError("layer " + layer.digest + ": the bytes are " + got);
     return OkStatus();
+  }
+  // The layer decompressed and written again as seekable zstd (frames of `frame_size`). Returns
+  // the new blob's descriptor; the source blob is verified against its digest on the way.
+  Result<Descriptor> FetchAsSeekableZstd(RegistryClient& client, const std::string& repository, const Descriptor& layer,
+                                         int64_t frame_size) {
+    GF_ASSIGN_OR_RETURN(LayerCompression compression, LayerCompressionOf(layer.media_type));
+    GF_RETURN_IF_ERROR(Create());
+    Sha256 source_sha, out_sha;
+    int64_t written = 0;
+    ZstdSeekableWriter writer(
+        [&](std::string_view data) -> Status {
+          out_sha.Update(data);
+          written += static_cast<int64_t>(data.size());
+          return WriteAll(data);
+        },
+        frame_size);
+    auto decompressor = NewLayerDecompressor(compression, [&](std::string_view tar) { return writer.Feed(tar); });
+    GF_RETURN_IF_ERROR(client.ReadBlob(repository, layer.digest, 0, -1, [&](std::string_view data) {
+      source_sha.Update(data);
+      return decompressor->Feed(data);
+    }));
+    GF_RETURN_IF_ERROR(decompressor->Finish());
+    if (std::string got = source_sha.Finish(); got != layer.digest) return DataLossError("layer " + layer.digest + ": the bytes are " + got);
+    GF_RETURN_IF_ERROR(writer.Finish());
+    Descriptor d;
+    d.media_type = std::string(media_type::kOciLayerZstd);
+    d.digest = out_sha.Finish();
+    d.size = written;
+    return d;
+  }
+  Result<std::string> ReadAll(int64_t size) const {
+    std::string out;
+    GF_ASSIGN_OR_RETURN(out, Reader()(0, size));
+    if (static_cast<int64_t>(out.size()) != size) return InternalError("temporary layer file shorter than written");
+    return out;
   }
   CompressedReader Reader() const {
     return [fd = fd_](int64_t offset, int64_t length) -> Result<std::string> {
@@ -62,14 +106,17 @@ void Log(const BuildOptions& options, const std::string& line) {
   if (options.log) options.log(line);
 }
 
-// Builds and pushes the zTOCs; returns their descriptors in layer order.
-Result<std::vector<Descriptor>> BuildZtocs(RegistryClient& client, const std::string& repository, const ResolvedImage& image,
+// Builds and pushes the zTOCs; returns their descriptors in layer order. With zstd_seekable,
+// `layers` are replaced by their recompressed (and pushed) versions.
+Result<std::vector<Descriptor>> BuildZtocs(RegistryClient& client, const std::string& repository, std::vector<Descriptor>& layers,
                                            const BuildOptions& options, PushedIndex& stats) {
   std::vector<Descriptor> out;
-  for (const Descriptor& layer : image.manifest.layers) {
+  for (Descriptor& layer : layers) {
     auto compression = LayerCompressionOf(layer.media_type);
-    if (!compression.ok() || *compression != LayerCompression::kGzip) {
-      Log(options, "ztoc skipped - layer " + layer.digest + " (" + layer.media_type + ") is not gzip");
+    const bool indexable = compression.ok() && (*compression == LayerCompression::kGzip || *compression == LayerCompression::kZstd ||
+                                                (options.zstd_seekable && *compression == LayerCompression::kNone));
+    if (!indexable) {
+      Log(options, "ztoc skipped - layer " + layer.digest + " (" + layer.media_type + ") is neither gzip nor zstd");
       ++stats.layers_skipped;
       continue;
     }
@@ -80,8 +127,22 @@ Result<std::vector<Descriptor>> BuildZtocs(RegistryClient& client, const std::st
       continue;
     }
     TempBlob blob;
-    GF_RETURN_IF_ERROR(blob.Fetch(client, repository, layer));
+    if (options.zstd_seekable) {
+      GF_ASSIGN_OR_RETURN(Descriptor recompressed, blob.FetchAsSeekableZstd(client, repository, layer, options.span_size));
+      GF_ASSIGN_OR_RETURN(std::string bytes, blob.ReadAll(recompressed.size));
+      GF_RETURN_IF_ERROR(client.PushBlob(repository, bytes, recompressed.digest));
+      Log(options, "layer " + layer.digest + " -> seekable zstd " + recompressed.digest);
+      recompressed.annotations = layer.annotations;
+      layer = std::move(recompressed);
+    } else {
+      GF_RETURN_IF_ERROR(blob.Fetch(client, repository, layer));
+    }
     auto ztoc = BuildZtoc(blob.Reader(), layer.size, options.span_size);
+    if (!ztoc.ok() && *compression == LayerCompression::kZstd && !options.zstd_seekable) {
+      Log(options, "ztoc skipped - layer " + layer.digest + " is zstd but not seekable (convert --zstd-seekable makes it so)");
+      ++stats.layers_skipped;
+      continue;
+    }
     if (!ztoc.ok()) return ztoc.status().WithContext("layer " + layer.digest);
     ztoc->build_tool_identifier = options.build_tool;
     const std::string bytes = SerializeZtoc(*ztoc);
@@ -130,8 +191,10 @@ Status UpdateReferrersTag(RegistryClient& client, const std::string& repository,
 
 Result<PushedIndex> CreateIndexV1(RegistryClient& client, const std::string& repository, const ResolvedImage& image,
                                   const BuildOptions& options) {
+  if (options.zstd_seekable) return InvalidArgumentError("--zstd-seekable changes the layers: it is an option of convert, not index");
   PushedIndex stats;
-  GF_ASSIGN_OR_RETURN(std::vector<Descriptor> ztocs, BuildZtocs(client, repository, image, options, stats));
+  std::vector<Descriptor> layers = image.manifest.layers;
+  GF_ASSIGN_OR_RETURN(std::vector<Descriptor> ztocs, BuildZtocs(client, repository, layers, options, stats));
   Descriptor subject;
   subject.media_type = image.manifest.media_type;
   subject.digest = image.digest;
@@ -150,11 +213,13 @@ Result<PushedIndex> CreateIndexV1(RegistryClient& client, const std::string& rep
 Result<std::string> ConvertV2(RegistryClient& client, const std::string& repository, const ResolvedImage& image,
                               const std::string& dest_tag, const BuildOptions& options) {
   PushedIndex stats;
-  GF_ASSIGN_OR_RETURN(std::vector<Descriptor> ztocs, BuildZtocs(client, repository, image, options, stats));
+  std::vector<Descriptor> layers = image.manifest.layers;
+  GF_ASSIGN_OR_RETURN(std::vector<Descriptor> ztocs, BuildZtocs(client, repository, layers, options, stats));
   GF_ASSIGN_OR_RETURN(Manifest manifest, NewIndexManifest(IndexVersion::kV2, std::move(ztocs), std::nullopt, options.build_tool));
   GF_ASSIGN_OR_RETURN(PushedIndex index, PushIndex(client, repository, std::move(manifest), stats));
   // The image manifest, annotated with its index (a new digest; the layers are shared).
   Manifest annotated = image.manifest;
+  annotated.layers = std::move(layers);  // recompressed ones with zstd_seekable
   annotated.annotations[std::string(kIndexDigestAnnotation)] = index.digest;
   const std::string annotated_bytes = SerializeManifest(annotated);
   GF_ASSIGN_OR_RETURN(std::string annotated_digest,

@@ -18,6 +18,9 @@ struct BuildOptions {
   int64_t span_size = kDefaultSpanSize;
   int64_t min_layer_size = kDefaultMinLayerSize;
   std::string build_tool = std::string(kBuildToolIdentifier);
+  // convert only: recompress every indexed layer into the zstd seekable format (a frame per span),
+  // so zstd layers get a zTOC too. The tar bytes, hence the diffIDs and config, are unchanged.
+  bool zstd_seekable = false;
   std::function<void(const std::string&)> log;  // one line per layer: indexed or skipped, and why
 };
 
@@ -35,9 +38,10 @@ struct PushedIndex {
 Result<PushedIndex> CreateIndexV1(RegistryClient& client, const std::string& repository, const ResolvedImage& image,
                                   const BuildOptions& options);
 
-// `soci convert`: a v2 index for `image`, the image manifest annotated with the index's digest,
-// and an image index (the source's other platforms kept) pushed under `dest_tag` of the same
-// repository. Returns the new image index's digest.
+// `soci convert`: a v2 index for `image`, the image manifest annotated with the index's digest
+// (and, with zstd_seekable, pointing at the recompressed layers), and an image index (the source's
+// other platforms kept) pushed under `dest_tag` of the same repository. Returns the new image
+// index's digest.
 Result<std::string> ConvertV2(RegistryClient& client, const std::string& repository, const ResolvedImage& image,
                               const std::string& dest_tag, const BuildOptions& options);
 

@@ -13,8 +13,42 @@ constexpr int64_t kLookAhead = 64 * 1024;
 
 }  // namespace
 
-SpanInflater::SpanInflater(const GzipIndex& index, unsigned threads, Sink sink, BufferSource buffers, size_t max_in_flight)
-    : index_(index), sink_(std::move(sink)), buffers_(std::move(buffers)), max_in_flight_(max_in_flight ? max_in_flight : 2 * std::max(1u, threads) + 2) {
+SpanPlan GzipSpanPlan(const GzipIndex& index) {
+  SpanPlan p;
+  p.count = index.checkpoints.size();
+  p.compressed_size = index.compressed_size;
+  p.input_start = [&index](size_t span) {
+    const GzipCheckpoint& cp = index.checkpoints[span];
+    return cp.in - (cp.bits > 0 ? 1 : 0);
+  };
+  p.input_end = [&index](size_t span) {
+    if (span + 1 >= index.checkpoints.size()) return index.compressed_size;
+    return std::min(index.compressed_size, index.checkpoints[span + 1].in + kLookAhead);
+  };
+  p.output_length = [&index](size_t span) {
+    const int64_t end = span + 1 < index.checkpoints.size() ? index.checkpoints[span + 1].out : index.uncompressed_size;
+    return end - index.checkpoints[span].out;
+  };
+  p.decode = [&index](size_t span, std::string_view input, int64_t input_offset, char* out, int64_t out_len) {
+    return InflateSpan(index.checkpoints[span], out_len, input, input_offset, out);
+  };
+  return p;
+}
+
+SpanPlan ZstdSpanPlan(const ZstdSeekTable& table) {
+  SpanPlan p;
+  p.count = table.frames.size();
+  p.compressed_size = table.compressed_size;
+  p.input_start = [&table](size_t span) { return table.frames[span].compressed_offset; };
+  p.input_end = [&table](size_t span) { return table.frames[span].compressed_offset + table.frames[span].compressed_size; };
+  p.output_length = [&table](size_t span) { return table.frames[span].uncompressed_size; };
+  p.decode = [](size_t, std::string_view input, int64_t, char* out, int64_t out_len) { return DecompressZstdFrame(input, out, out_len); };
+  return p;
+}
+
+SpanInflater::SpanInflater(SpanPlan plan, unsigned threads, Sink sink, BufferSource buffers, size_t max_in_flight)
+    : plan_(std::move(plan)), sink_(std::move(sink)), buffers_(std::move(buffers)),
+      max_in_flight_(max_in_flight ? max_in_flight : 2 * std::max(1u, threads) + 2) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -27,21 +61,6 @@ SpanInflater::~SpanInflater() {
   for (auto& t : workers_) t.join();
 }
 
-int64_t SpanInflater::InputStart(size_t span) const {
-  const GzipCheckpoint& cp = index_.checkpoints[span];
-  return cp.in - (cp.bits > 0 ? 1 : 0);
-}
-
-int64_t SpanInflater::InputEnd(size_t span) const {
-  if (span + 1 >= index_.checkpoints.size()) return index_.compressed_size;
-  return std::min(index_.compressed_size, index_.checkpoints[span + 1].in + kLookAhead);
-}
-
-int64_t SpanInflater::OutputLength(size_t span) const {
-  const int64_t end = span + 1 < index_.checkpoints.size() ? index_.checkpoints[span + 1].out : index_.uncompressed_size;
-  return end - index_.checkpoints[span].out;
-}
-
 void SpanInflater::Work() {
   for (;;) {
     Job* job;
@@ -52,13 +71,13 @@ void SpanInflater::Work() {
       job = queue_.front();
       queue_.pop_front();
     }
-    const int64_t length = OutputLength(job->span);
+    const int64_t length = plan_.output_length(job->span);
     Status s = length < 0 || length > (int64_t{1} << 32)
-                   ? DataLossError("checkpoint " + std::to_string(job->span) + " of the index has an impossible span length")
+                   ? DataLossError("span " + std::to_string(job->span) + " of the index has an impossible length")
                    : OkStatus();
     if (s.ok()) {
       job->output.resize(static_cast<size_t>(length));
-      s = InflateSpan(index_.checkpoints[job->span], length, job->input, job->input_offset, job->output.data());
+      s = plan_.decode(job->span, job->input, job->input_offset, job->output.data(), length);
     }
     {
       std::lock_guard lock(mu_);
@@ -72,7 +91,7 @@ void SpanInflater::Work() {
 }
 
 void SpanInflater::Submit(size_t span) {
-  const int64_t start = InputStart(span), end = InputEnd(span);
+  const int64_t start = plan_.input_start(span), end = plan_.input_end(span);
   std::string output = buffers_ ? buffers_() : std::string();
   std::lock_guard lock(mu_);
   std::string input;
@@ -104,12 +123,12 @@ Status SpanInflater::DeliverReady(bool wait_for_one) {
 }
 
 Status SpanInflater::Feed(std::string_view compressed) {
-  if (fed_ + static_cast<int64_t>(compressed.size()) > index_.compressed_size) {
-    return DataLossError("the layer is longer than its index says (" + std::to_string(index_.compressed_size) + " bytes)");
+  if (fed_ + static_cast<int64_t>(compressed.size()) > plan_.compressed_size) {
+    return DataLossError("the layer is longer than its index says (" + std::to_string(plan_.compressed_size) + " bytes)");
   }
   window_.append(compressed);
   fed_ += static_cast<int64_t>(compressed.size());
-  while (next_submit_ < index_.checkpoints.size() && InputEnd(next_submit_) <= fed_) {
+  while (next_submit_ < plan_.count && plan_.input_end(next_submit_) <= fed_) {
     bool full;
     {
       std::lock_guard lock(mu_);
@@ -119,13 +138,13 @@ Status SpanInflater::Feed(std::string_view compressed) {
       GF_RETURN_IF_ERROR(DeliverReady(true));
       continue;
     }
-    if (InputStart(next_submit_) < window_offset_ || InputStart(next_submit_) > InputEnd(next_submit_)) {
-      return DataLossError("checkpoint " + std::to_string(next_submit_) + " of the index goes backwards");
+    if (plan_.input_start(next_submit_) < window_offset_ || plan_.input_start(next_submit_) > plan_.input_end(next_submit_)) {
+      return DataLossError("span " + std::to_string(next_submit_) + " of the index goes backwards");
     }
     Submit(next_submit_++);
   }
   // Keep only what later spans still need.
-  const int64_t keep_from = next_submit_ < index_.checkpoints.size() ? InputStart(next_submit_) : fed_;
+  const int64_t keep_from = next_submit_ < plan_.count ? plan_.input_start(next_submit_) : fed_;
   if (keep_from > window_offset_) {
     window_.erase(0, static_cast<size_t>(std::min<int64_t>(keep_from - window_offset_, static_cast<int64_t>(window_.size()))));
     window_offset_ = std::min(keep_from, fed_);
@@ -134,8 +153,8 @@ Status SpanInflater::Feed(std::string_view compressed) {
 }
 
 Status SpanInflater::Finish() {
-  if (fed_ != index_.compressed_size) {
-    return DataLossError("the layer ended after " + std::to_string(fed_) + " bytes; its index says " + std::to_string(index_.compressed_size));
+  if (fed_ != plan_.compressed_size) {
+    return DataLossError("the layer ended after " + std::to_string(fed_) + " bytes; its index says " + std::to_string(plan_.compressed_size));
   }
   GF_RETURN_IF_ERROR(Feed(std::string_view()));
   while (true) {
@@ -145,7 +164,7 @@ Status SpanInflater::Finish() {
     }
     GF_RETURN_IF_ERROR(DeliverReady(true));
   }
-  if (next_submit_ != index_.checkpoints.size()) return InternalError("spans left unsubmitted");
+  if (next_submit_ != plan_.count) return InternalError("spans left unsubmitted");
   return OkStatus();
 }
 

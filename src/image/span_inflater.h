@@ -1,7 +1,8 @@
-// SpanInflater: inflates one gzip layer that has a checkpoint index (a zTOC's zinfo) while its
-// compressed bytes arrive in order: as soon as a span's bytes are all in, a worker inflates it
-// from its checkpoint, and outputs are handed on in order. Inflate then scales with cores inside
-// a single layer, where one gzip stream cannot.
+// SpanInflater: decompresses one indexed layer while its compressed bytes arrive in order: as
+// soon as a span's bytes are all in, a worker decompresses it on its own, and outputs are handed
+// on in order. Decompression then scales with cores inside a single layer, where one stream
+// cannot. Spans are a gzip layer's zTOC checkpoints (GzipSpanPlan) or a seekable zstd layer's
+// frames (ZstdSpanPlan).
 //
 // The index is untrusted: a wrong checkpoint gives wrong bytes or an error, never an access
 // outside the buffers; the caller's diffID check is what proves the output.
@@ -19,17 +20,30 @@
 
 #include "core/status.h"
 #include "image/gzip_index.h"
+#include "image/zstd_seekable.h"
 
 namespace gpufleet::image {
+
+// Where each span's input lies, how long its output is, and how to decode it. The functions may
+// be called from any thread.
+struct SpanPlan {
+  size_t count = 0;
+  int64_t compressed_size = 0;
+  std::function<int64_t(size_t)> input_start, input_end, output_length;
+  std::function<Status(size_t span, std::string_view input, int64_t input_offset, char* out, int64_t out_len)> decode;
+};
+// Refer to `index` / `table`, which must outlive the plan.
+SpanPlan GzipSpanPlan(const GzipIndex& index);
+SpanPlan ZstdSpanPlan(const ZstdSeekTable& table);
 
 class SpanInflater {
  public:
   using Sink = std::function<Status(std::string)>;
   // Where span outputs are allocated (the caller's recycled buffers); unset: new strings.
   using BufferSource = std::function<std::string()>;
-  // `index` must describe the stream about to be fed (its compressed_size and uncompressed_size
-  // set). At most `max_in_flight` spans are inflated or waiting to be handed on at once.
-  SpanInflater(const GzipIndex& index, unsigned threads, Sink sink, BufferSource buffers = {}, size_t max_in_flight = 0);
+  // `plan` must describe the stream about to be fed. At most `max_in_flight` spans are decoded or
+  // waiting to be handed on at once.
+  SpanInflater(SpanPlan plan, unsigned threads, Sink sink, BufferSource buffers = {}, size_t max_in_flight = 0);
   ~SpanInflater();
   SpanInflater(const SpanInflater&) = delete;
   SpanInflater& operator=(const SpanInflater&) = delete;
@@ -49,14 +63,11 @@ class SpanInflater {
     Status status;
     bool done = false;
   };
-  int64_t InputStart(size_t span) const;
-  int64_t InputEnd(size_t span) const;
-  int64_t OutputLength(size_t span) const;
   void Submit(size_t span);
   Status DeliverReady(bool wait_for_one);
   void Work();
 
-  const GzipIndex& index_;
+  const SpanPlan plan_;
   Sink sink_;
   BufferSource buffers_;
   size_t max_in_flight_;

@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "image/gzip_index.h"
 #include "image/tar_reader.h"
+#include "image/zstd_seekable.h"
 
 namespace gpufleet::image {
 
@@ -35,16 +36,22 @@ struct ZtocFile {
   std::vector<std::pair<std::string, std::string>> xattrs;  // the entry's PAX records
 };
 
+enum class ZtocCompression { kGzip, kZstd };
+
 struct Ztoc {
   std::string version = std::string(kZtocVersion);
+  ZtocCompression compression = ZtocCompression::kGzip;
   std::string build_tool_identifier = std::string(kBuildToolIdentifier);
   int64_t compressed_archive_size = 0;
   int64_t uncompressed_archive_size = 0;
   std::vector<ZtocFile> files;
-  GzipIndex index;                       // checkpoints; sizes set from the two fields above
-  std::vector<std::string> span_digests;  // "sha256:<hex>", one per checkpoint
+  GzipIndex index;                       // gzip: checkpoints; sizes set from the two fields above
+  ZstdSeekTable zstd;                    // zstd seekable: the frames (a span per frame)
+  std::vector<std::string> span_digests;  // "sha256:<hex>", one per span
 
-  int max_span_id() const { return static_cast<int>(index.checkpoints.size()) - 1; }
+  int max_span_id() const {
+    return static_cast<int>(compression == ZtocCompression::kZstd ? zstd.frames.size() : index.checkpoints.size()) - 1;
+  }
   // Compressed byte range [start, end) of span `id`.
   std::pair<int64_t, int64_t> SpanRange(int id) const;
   // The spans holding uncompressed bytes [offset, offset + length).
@@ -52,9 +59,10 @@ struct Ztoc {
   const ZtocFile* Find(std::string_view name) const;
 };
 
-// Builds the zTOC of a gzip tar layer: one pass inflating and reading the tar, then the span
-// digests from the compressed bytes. `read` serves the compressed layer. Errors: not gzip, not
-// tar, a tar entry type SOCI cannot index (it refuses them too).
+// Builds the zTOC of a gzip tar layer (one pass inflating and reading the tar, then the span
+// digests from the compressed bytes) or of a seekable zstd layer (its seek table read from the
+// end, then every frame). `read` serves the compressed layer. Errors: neither gzip nor seekable
+// zstd, not tar, a tar entry type SOCI cannot index (it refuses them too).
 Result<Ztoc> BuildZtoc(const CompressedReader& read, int64_t compressed_size, int64_t span_size = kDefaultSpanSize);
 
 // The flatbuffer bytes SOCI stores as the zTOC blob.

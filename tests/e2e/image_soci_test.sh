@@ -95,6 +95,11 @@ done
 if G cat "$REF" usr/lib 2>"$WORK/err" >/dev/null; then fail "cat of a directory"; fi
 grep -q "directory" "$WORK/err" || fail "cat dir: $(cat "$WORK/err")"
 
+echo "--- pull inflates indexed layers span by span, same rootfs"
+G pull "$REF" --dest "$WORK/indexed-rootfs" --inflate-threads 2 --progress none >"$WORK/pull.out" || fail "indexed pull"
+grep -q "(3 through a zTOC)" "$WORK/pull.out" || fail "indexed pull did not use the zTOCs: $(cat "$WORK/pull.out")"
+python3 "$HERE/oci_image.py" compare "$ROOT" "$WORK/indexed-rootfs" || fail "indexed pull rootfs differs"
+
 echo "--- ls-files lists each layer from its zTOC"
 G ls-files "$REF" >"$WORK/ls" || fail "ls-files"
 [[ $(grep -c '^# layer .* (zTOC)' "$WORK/ls") == 3 ]] || fail "ls-files: $(head -3 "$WORK/ls")"
@@ -118,4 +123,30 @@ G pull "$REGISTRY/test/soci:v1-soci" --dest "$WORK/converted-rootfs" --progress 
 python3 "$HERE/oci_image.py" compare "$ROOT" "$WORK/converted-rootfs" || fail "converted image rootfs differs"
 G cat "$REGISTRY/test/soci:v1-soci" usr/lib/libbig.so.1 -v >"$WORK/big2" 2>"$WORK/cat.err" || fail "cat through v2"
 cmp -s "$WORK/big2" "$ROOT/usr/lib/libbig.so.1" && grep -q "through its zTOC" "$WORK/cat.err" || fail "v2 cat: $(cat "$WORK/cat.err")"
+echo "--- convert --zstd-seekable: seekable zstd layers with zTOCs, same tar bytes"
+G convert "$REF" v1-zstd --zstd-seekable --span-size 1 --min-layer-size 0 >/dev/null 2>"$WORK/zstd.err" || fail "convert --zstd-seekable: $(cat "$WORK/zstd.err")"
+ZREF=$REGISTRY/test/soci:v1-zstd
+# Any zstd decoder reads the layers (the seek table is a skippable frame) and gets the same tar:
+# the config's diffIDs still hold.
+skopeo inspect --raw --tls-verify=false "docker://$ZREF" >"$WORK/zindex.json"
+ZMANIFEST=$(python3 -c 'import json,sys; print([d for d in json.load(open(sys.argv[1]))["manifests"] if "com.amazon.soci.index-digest" in d.get("annotations",{})][0]["digest"])' "$WORK/zindex.json")
+skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/test/soci@$ZMANIFEST" >"$WORK/zmanifest.json"
+CONFIG=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' "$WORK/zmanifest.json")
+curl -sf "http://$REGISTRY/v2/test/soci/blobs/$CONFIG" -o "$WORK/config.json"
+python3 - "$WORK/zmanifest.json" "$WORK/config.json" "$REGISTRY" <<'PY' || fail "seekable zstd layers"
+import hashlib, json, subprocess, sys, urllib.request
+m, c, reg = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+for layer, diff_id in zip(m["layers"], c["rootfs"]["diff_ids"]):
+    assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+zstd", layer
+    blob = urllib.request.urlopen(f"http://{reg}/v2/test/soci/blobs/{layer['digest']}").read()
+    assert blob[-4:] == bytes.fromhex("b1ea928f"), "no seekable footer"
+    tar = subprocess.run(["zstd", "-dc"], input=blob, stdout=subprocess.PIPE, check=True).stdout
+    assert "sha256:" + hashlib.sha256(tar).hexdigest() == diff_id, "zstd -d gives other tar bytes"
+PY
+G pull "$ZREF" --dest "$WORK/zstd-rootfs" --inflate-threads 2 --progress none >"$WORK/pull.out" || fail "pull of the zstd image"
+grep -q "(3 through a zTOC)" "$WORK/pull.out" || fail "zstd pull did not use the zTOCs: $(cat "$WORK/pull.out")"
+python3 "$HERE/oci_image.py" compare "$ROOT" "$WORK/zstd-rootfs" || fail "zstd rootfs differs"
+G cat "$ZREF" usr/lib/libbig.so.1 -v >"$WORK/zbig" 2>"$WORK/cat.err" || fail "cat through a zstd zTOC"
+cmp -s "$WORK/zbig" "$ROOT/usr/lib/libbig.so.1" && grep -q "through its zTOC" "$WORK/cat.err" || fail "zstd cat: $(cat "$WORK/cat.err")"
+G cat "$ZREF" etc/config >"$WORK/zsmall" && cmp -s "$WORK/zsmall" "$ROOT/etc/config" || fail "zstd cat of a small file"
 echo "PASS"

@@ -19,7 +19,7 @@ using testing::Gzip;
 
 Status Inflate(const GzipIndex& index, const std::string& gz, unsigned threads, size_t max_piece, std::string* out, uint32_t seed = 1) {
   std::mt19937 rng(seed);
-  SpanInflater inflater(index, threads, [&](std::string piece) {
+  SpanInflater inflater(GzipSpanPlan(index), threads, [&](std::string piece) {
     out->append(piece);
     return OkStatus();
   });
@@ -80,9 +80,9 @@ TEST(SpanInflater, IndexThatDoesNotFitIsAnError) {
   GzipIndex huge = *index;
   huge.uncompressed_size = int64_t{1} << 40;  // the last span would be a terabyte
   out.clear();
-  EXPECT_THAT(Inflate(huge, gz, 2, 4096, &out).message(), HasSubstr("impossible span length"));
+  EXPECT_THAT(Inflate(huge, gz, 2, 4096, &out).message(), HasSubstr("impossible length"));
   // A sink error stops it.
-  SpanInflater refusing(*index, 2, [](std::string) { return DataLossError("disk full"); });
+  SpanInflater refusing(GzipSpanPlan(*index), 2, [](std::string) { return DataLossError("disk full"); });
   Status fed = refusing.Feed(gz);
   if (fed.ok()) fed = refusing.Finish();
   EXPECT_THAT(fed.message(), HasSubstr("disk full"));

@@ -12,6 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <zstd.h>
+
+#include "image/inflate.h"
+#include "image/zstd_seekable.h"
 
 namespace gpufleet::image {
 namespace {
@@ -157,6 +161,57 @@ TEST_F(ZtocTest, UntrustedBytesAreVerified) {
   const std::string bytes = SerializeZtoc(*z);
   EXPECT_FALSE(ParseZtoc(bytes.substr(0, bytes.size() / 2)).ok());
   EXPECT_FALSE(BuildZtoc(Reader(big_), static_cast<int64_t>(big_.size())).ok());  // not gzip
+}
+
+// The zstd seekable mode: the same tar written as seekable zstd (64 KiB frames) is a plain zstd
+// stream to any decoder, and its zTOC (compression Zstd, the seek table as checkpoints) serves
+// files from the frames that hold them.
+TEST_F(ZtocTest, SeekableZstdLayers) {
+  std::string tar;
+  ASSERT_TRUE(InflateGzip(layer_, [&](std::string_view p) {
+                tar.append(p);
+                return OkStatus();
+              }).ok());
+  std::string zst;
+  ZstdSeekableWriter writer(
+      [&](std::string_view p) {
+        zst.append(p);
+        return OkStatus();
+      },
+      64 * 1024);
+  for (size_t at = 0; at < tar.size(); at += 10000) ASSERT_TRUE(writer.Feed(std::string_view(tar).substr(at, 10000)).ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  EXPECT_EQ(writer.table().compressed_size, static_cast<int64_t>(zst.size()));
+  EXPECT_GT(writer.table().frames.size(), 5u);
+  // An ordinary decoder reads every frame and skips the seek table.
+  std::string plain(tar.size(), '\0');
+  EXPECT_EQ(ZSTD_decompress(plain.data(), plain.size(), zst.data(), zst.size()), tar.size());
+  EXPECT_EQ(plain, tar);
+  auto table = ParseSeekTable(zst, static_cast<int64_t>(zst.size()));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->uncompressed_size, static_cast<int64_t>(tar.size()));
+  EXPECT_FALSE(ParseSeekTable(zst.substr(0, zst.size() - 1), static_cast<int64_t>(zst.size()) - 1).ok());
+
+  auto z = BuildZtoc(Reader(zst), static_cast<int64_t>(zst.size()));
+  ASSERT_TRUE(z.ok()) << z.status();
+  EXPECT_EQ(z->compression, ZtocCompression::kZstd);
+  EXPECT_EQ(z->max_span_id() + 1, static_cast<int>(table->frames.size()));
+  auto parsed = ParseZtoc(SerializeZtoc(*z));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->compression, ZtocCompression::kZstd);
+  int64_t fetched = 0;
+  EXPECT_EQ(*ReadFile(*parsed, Reader(zst, nullptr, &fetched), "opt/small.txt"), "hello from a span\n");
+  EXPECT_LT(fetched, static_cast<int64_t>(zst.size()) / 2);
+  EXPECT_EQ(*ReadFile(*parsed, Reader(zst), "opt/big.bin"), big_);
+  EXPECT_EQ(*ReadFile(*parsed, Reader(zst), "opt/tail.txt"), "the last file\n");
+  // A frame that does not match its digest is refused.
+  std::string corrupt = zst;
+  corrupt[static_cast<size_t>(parsed->zstd.frames[0].compressed_offset + 20)] ^= 1;
+  EXPECT_EQ(ReadFile(*parsed, Reader(corrupt), "opt/small.txt").status().code(), StatusCode::kDataLoss);
+  // A plain (single-frame) zstd layer is not seekable: a clear error.
+  std::string single(ZSTD_compressBound(tar.size()), '\0');
+  single.resize(ZSTD_compress(single.data(), single.size(), tar.data(), tar.size(), 3));
+  EXPECT_THAT(BuildZtoc(Reader(single), static_cast<int64_t>(single.size())).status().message(), HasSubstr("not a seekable zstd"));
 }
 
 TEST(ZtocTime, Rfc3339WithNanoseconds) {
