@@ -131,17 +131,23 @@ void Agent::ServeAndRegister(std::stop_token stop) {
       }
     }
     watcher.Mark();  // before registering: a kubelet restart from now on is noticed
+    // Register without holding mu_: a Register waits up to 15 s for the kubelet, and health
+    // changes (which take mu_) must reach ListAndWatch meanwhile. The servers outlive this loop:
+    // only Init() replaces them, and it does not run while Run() does.
+    std::vector<DevicePluginServer*> serving;
     {
       std::lock_guard lock(mu_);
       for (auto& s : servers_) {
-        if (!s->serving()) continue;
-        Status registered = s->Register(options_.kubelet_socket);
-        if (registered.ok()) {
-          ++registrations_;
-        } else {
-          kLog.Warn("registration failed; retrying", {{"resource", s->resource_name()}, {"error", registered}});
-          all_registered = false;
-        }
+        if (s->serving()) serving.push_back(s.get());
+      }
+    }
+    for (DevicePluginServer* s : serving) {
+      Status registered = s->Register(options_.kubelet_socket);
+      if (registered.ok()) {
+        ++registrations_;
+      } else {
+        kLog.Warn("registration failed; retrying", {{"resource", s->resource_name()}, {"error", registered}});
+        all_registered = false;
       }
     }
     // Wait for a reason to register again; until everything registered, retry on a timer too.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -58,18 +59,15 @@ AgentConfig LoadConfig(const Flags& f) {
   auto env = ApplyEnvironment(config, [](const char* n) { return std::getenv(n); });
   if (!env.ok()) Fail(env.status().message());
   config = *env;
-  // Flags last: flag > environment > file.
-  auto flags = [&]() -> std::function<const char*(const char*)> {
-    return [&](const char* name) -> const char* {
-      const std::string n(name);
-      if (n == "MIG_STRATEGY") return f.mig_strategy.c_str();
-      if (n == "DEVICE_LIST_STRATEGY") return f.device_list_strategy.c_str();
-      if (n == "DEVICE_ID_STRATEGY") return f.device_id_strategy.c_str();
-      if (n == "PASS_DEVICE_SPECS") return f.pass_device_specs.c_str();
-      if (n == "FAIL_ON_INIT_ERROR") return f.fail_on_init_error.c_str();
-      return nullptr;
-    };
-  }();
+  // Flags last: flag > environment > file. Each flag answers for its environment variable.
+  const std::map<std::string, const std::string*> flag_for = {
+      {"MIG_STRATEGY", &f.mig_strategy},           {"DEVICE_LIST_STRATEGY", &f.device_list_strategy},
+      {"DEVICE_ID_STRATEGY", &f.device_id_strategy}, {"PASS_DEVICE_SPECS", &f.pass_device_specs},
+      {"FAIL_ON_INIT_ERROR", &f.fail_on_init_error}};
+  auto flags = [&flag_for](const char* name) -> const char* {
+    auto it = flag_for.find(name);
+    return it == flag_for.end() ? nullptr : it->second->c_str();
+  };
   auto flagged = ApplyEnvironment(config, flags);
   if (!flagged.ok()) Fail(flagged.status().message());
   return *flagged;
