@@ -71,6 +71,7 @@ expect_rejected() {
   local dest=$OUT/rejected-$RANDOM
   if pull "$1" --dest "$dest" >/dev/null 2>"$WORK/err"; then fail "$2: the pull succeeded"; fi
   grep -qi "$3" "$WORK/err" || fail "$2: error does not say '$3': $(cat "$WORK/err")"
+  grep -q "Sanitizer\|runtime error" "$WORK/err" && fail "$2: a sanitizer report: $(cat "$WORK/err")"
   [[ ! -e $dest ]] || fail "$2: $dest exists after a failed pull"
   ls -A "$OUT" | grep -q pulling && fail "$2: a staging directory was left behind"
   find "$WORK" /tmp -maxdepth 2 -name 'escaped-*' 2>/dev/null | grep -q . && fail "$2: a file escaped the destination"
