@@ -93,8 +93,9 @@ class BufferPool {
     free_.pop_back();
     return b;
   }
+  // Kept as they are (size included): a caller sets the contents, and a buffer resized to a
+  // length it already had is not zero-filled again.
   void Put(std::string b) {
-    b.clear();
     std::lock_guard lock(mu_);
     if (free_.size() < kMaxFree) free_.push_back(std::move(b));
   }
@@ -257,6 +258,7 @@ Status Puller::Fetch(const FetchTask& task) {
   }
   if (!budget_.Take(task.length, failure_)) return Stopped();
   std::string bytes = chunk_buffers_.Get();
+  bytes.clear();
   bytes.reserve(static_cast<size_t>(task.length));
   BlobReadInfo info;
   Status s = client_.ReadBlob(repository_, layer.desc.digest, task.offset, task.length, [&](std::string_view data) {
@@ -302,6 +304,7 @@ Status Puller::InflateLoop() {
     Sha256 sha;
     int64_t pos = 0, inflated = 0, fed_end = 0;
     auto hand_on = [&](std::string piece) -> Status {
+      if (piece.empty()) return OkStatus();  // an empty piece marks a layer's end
       inflated += static_cast<int64_t>(piece.size());
       if (options_.max_ratio > 0 && inflated > kBombFloor && inflated / std::max<int64_t>(fed_end, 1) > options_.max_ratio) {
         return ResourceExhaustedError(what + " looks like a decompression bomb: " + std::to_string(inflated >> 20) + " MiB from " +
@@ -326,7 +329,6 @@ Status Puller::InflateLoop() {
       });
     }
     LayerDecompressor* decompressor = stream.get();
-    auto feed = [&](std::string_view bytes) { return spans ? spans->Feed(bytes) : decompressor->Feed(bytes); };
     while (pos < layer.desc.size) {
       Layer::Piece piece;
       {
@@ -343,11 +345,17 @@ Status Puller::InflateLoop() {
       }
       if (piece.bytes.empty()) return DataLossError(what + ": the registry sent no bytes at offset " + std::to_string(pos));
       sha.Update(piece.bytes);
-      fed_end = pos + static_cast<int64_t>(piece.bytes.size());
-      Status s = feed(piece.bytes);
       const int64_t n = static_cast<int64_t>(piece.bytes.size());
+      fed_end = pos + n;
+      // The span inflater reads chunks in place and hands them back to the pool when done.
+      Status s = spans ? spans->Feed(std::shared_ptr<const std::string>(new std::string(std::move(piece.bytes)),
+                                                                        [this](const std::string* b) {
+                                                                          chunk_buffers_.Put(std::move(*const_cast<std::string*>(b)));
+                                                                          delete b;
+                                                                        }))
+                       : decompressor->Feed(piece.bytes);
       if (piece.budgeted) budget_.Give(n);
-      chunk_buffers_.Put(std::move(piece.bytes));
+      if (!spans) chunk_buffers_.Put(std::move(piece.bytes));
       if (!s.ok()) return s.WithContext(what);
       pos += n;
       Report(false);

@@ -76,13 +76,14 @@ void SpanInflater::Work() {
                    ? DataLossError("span " + std::to_string(job->span) + " of the index has an impossible length")
                    : OkStatus();
     if (s.ok()) {
-      job->output.resize(static_cast<size_t>(length));
+      job->output.resize(static_cast<size_t>(length));  // a recycled buffer: no zero-filling once warm
       s = plan_.decode(job->span, job->input, job->input_offset, job->output.data(), length);
     }
     {
       std::lock_guard lock(mu_);
-      job->input.clear();
-      free_inputs_.push_back(std::move(job->input));
+      job->holder.reset();
+      job->own_input = std::string();
+      job->input = {};
       job->status = std::move(s);
       job->done = true;
     }
@@ -92,15 +93,25 @@ void SpanInflater::Work() {
 
 void SpanInflater::Submit(size_t span) {
   const int64_t start = plan_.input_start(span), end = plan_.input_end(span);
-  std::string output = buffers_ ? buffers_() : std::string();
-  std::lock_guard lock(mu_);
-  std::string input;
-  if (!free_inputs_.empty()) {
-    input = std::move(free_inputs_.back());
-    free_inputs_.pop_back();
+  Job job{span, nullptr, {}, {}, start, buffers_ ? buffers_() : std::string(), OkStatus(), false};
+  // The chunk holding `start`; the span is read in place when it also holds `end`.
+  size_t i = 0;
+  while (i + 1 < chunks_.size() && chunks_[i + 1].first <= start) ++i;
+  const auto& [offset, chunk] = chunks_[i];
+  if (end <= offset + static_cast<int64_t>(chunk->size())) {
+    job.holder = chunk;
+    job.input = std::string_view(*chunk).substr(static_cast<size_t>(start - offset), static_cast<size_t>(end - start));
+  } else {
+    job.own_input.reserve(static_cast<size_t>(end - start));
+    for (size_t j = i; j < chunks_.size() && chunks_[j].first < end; ++j) {
+      const int64_t from = std::max(start, chunks_[j].first);
+      const int64_t to = std::min(end, chunks_[j].first + static_cast<int64_t>(chunks_[j].second->size()));
+      job.own_input.append(*chunks_[j].second, static_cast<size_t>(from - chunks_[j].first), static_cast<size_t>(to - from));
+    }
+    job.input = job.own_input;
   }
-  input.assign(window_, static_cast<size_t>(start - window_offset_), static_cast<size_t>(end - start));
-  in_flight_.push_back(Job{span, std::move(input), start, std::move(output)});
+  std::lock_guard lock(mu_);
+  in_flight_.push_back(std::move(job));
   queue_.push_back(&in_flight_.back());
   work_cv_.notify_one();
 }
@@ -122,12 +133,13 @@ Status SpanInflater::DeliverReady(bool wait_for_one) {
   }
 }
 
-Status SpanInflater::Feed(std::string_view compressed) {
-  if (fed_ + static_cast<int64_t>(compressed.size()) > plan_.compressed_size) {
+Status SpanInflater::Feed(std::shared_ptr<const std::string> chunk) {
+  const int64_t n = chunk ? static_cast<int64_t>(chunk->size()) : 0;
+  if (fed_ + n > plan_.compressed_size) {
     return DataLossError("the layer is longer than its index says (" + std::to_string(plan_.compressed_size) + " bytes)");
   }
-  window_.append(compressed);
-  fed_ += static_cast<int64_t>(compressed.size());
+  if (n > 0) chunks_.emplace_back(fed_, std::move(chunk));
+  fed_ += n;
   while (next_submit_ < plan_.count && plan_.input_end(next_submit_) <= fed_) {
     bool full;
     {
@@ -138,16 +150,17 @@ Status SpanInflater::Feed(std::string_view compressed) {
       GF_RETURN_IF_ERROR(DeliverReady(true));
       continue;
     }
-    if (plan_.input_start(next_submit_) < window_offset_ || plan_.input_start(next_submit_) > plan_.input_end(next_submit_)) {
+    const int64_t start = plan_.input_start(next_submit_);
+    const int64_t kept_from = chunks_.empty() ? fed_ : chunks_.front().first;
+    if (start < kept_from || start > plan_.input_end(next_submit_)) {
       return DataLossError("span " + std::to_string(next_submit_) + " of the index goes backwards");
     }
     Submit(next_submit_++);
   }
-  // Keep only what later spans still need.
+  // Keep only the chunks later spans still need.
   const int64_t keep_from = next_submit_ < plan_.count ? plan_.input_start(next_submit_) : fed_;
-  if (keep_from > window_offset_) {
-    window_.erase(0, static_cast<size_t>(std::min<int64_t>(keep_from - window_offset_, static_cast<int64_t>(window_.size()))));
-    window_offset_ = std::min(keep_from, fed_);
+  while (!chunks_.empty() && chunks_.front().first + static_cast<int64_t>(chunks_.front().second->size()) <= keep_from) {
+    chunks_.pop_front();
   }
   return DeliverReady(false);
 }
@@ -156,7 +169,7 @@ Status SpanInflater::Finish() {
   if (fed_ != plan_.compressed_size) {
     return DataLossError("the layer ended after " + std::to_string(fed_) + " bytes; its index says " + std::to_string(plan_.compressed_size));
   }
-  GF_RETURN_IF_ERROR(Feed(std::string_view()));
+  GF_RETURN_IF_ERROR(Feed(std::shared_ptr<const std::string>()));
   while (true) {
     {
       std::lock_guard lock(mu_);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -48,8 +49,11 @@ class SpanInflater {
   SpanInflater(const SpanInflater&) = delete;
   SpanInflater& operator=(const SpanInflater&) = delete;
 
-  // The next compressed bytes, in order. The sink is called from this thread.
-  Status Feed(std::string_view compressed);
+  // The next compressed bytes, in order. The sink is called from this thread. Spans that lie
+  // inside one chunk are decoded from it in place (the chunk is kept alive until they are done);
+  // only spans across chunks are copied.
+  Status Feed(std::shared_ptr<const std::string> chunk);
+  Status Feed(std::string_view compressed) { return Feed(std::make_shared<const std::string>(compressed)); }
   // Every span inflated and handed on. Errors: the stream's length differs from the index's, a
   // span's error.
   Status Finish();
@@ -57,7 +61,9 @@ class SpanInflater {
  private:
   struct Job {
     size_t span;
-    std::string input;      // compressed bytes from the span's first needed byte
+    std::shared_ptr<const std::string> holder;  // the chunk `input` points into, or null
+    std::string own_input;  // the copied input of a span across chunks
+    std::string_view input;  // compressed bytes from the span's first needed byte
     int64_t input_offset;   // where `input` starts in the stream
     std::string output;
     Status status;
@@ -71,9 +77,8 @@ class SpanInflater {
   Sink sink_;
   BufferSource buffers_;
   size_t max_in_flight_;
-  std::vector<std::string> free_inputs_;  // guarded by mu_: input buffers to reuse
-  std::string window_;           // compressed bytes not yet needed by a submitted span... and after
-  int64_t window_offset_ = 0;    // stream offset of window_[0]
+  // Chunks still needed by spans not yet submitted, with their stream offsets.
+  std::deque<std::pair<int64_t, std::shared_ptr<const std::string>>> chunks_;
   int64_t fed_ = 0;
   size_t next_submit_ = 0;
   std::mutex mu_;
