@@ -106,6 +106,69 @@ class BufferPool {
   std::vector<std::string> free_;
 };
 
+// Hashes the compressed chunks, in order, on its own thread: for a single-stream layer the
+// inflating thread is the critical path, and sha256 was a fifth of its work.
+class ChunkHasher {
+ public:
+  ChunkHasher() : thread_([this] { Run(); }) {}
+  ~ChunkHasher() {
+    Stop();
+    thread_.join();
+  }
+  void Add(std::shared_ptr<const std::string> chunk) {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(chunk));
+    cv_.notify_all();
+  }
+  // The digest of the chunks added since the last call, once hashed; nullopt when stopped.
+  std::optional<std::string> Finish() {
+    std::unique_lock lock(mu_);
+    queue_.push_back(nullptr);  // the end of the layer
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !results_.empty() || stop_; });
+    if (results_.empty()) return std::nullopt;
+    std::string digest = std::move(results_.front());
+    results_.pop_front();
+    return digest;
+  }
+  void Stop() {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    auto sha = std::make_unique<Sha256>();
+    for (;;) {
+      std::shared_ptr<const std::string> chunk;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+        if (stop_) return;
+        chunk = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (chunk) {
+        sha->Update(*chunk);
+        continue;
+      }
+      std::string digest = sha->Finish();
+      sha = std::make_unique<Sha256>();
+      std::lock_guard lock(mu_);
+      results_.push_back(std::move(digest));
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::deque<std::string> results_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 struct Layer {
   int index = 0;
   Descriptor desc;
@@ -187,6 +250,7 @@ class Puller {
     failure_.Set(s);
     budget_.Stop();
     pieces_.Wake();
+    hasher_.Stop();
     for (Layer& l : layers_) {
       std::lock_guard lock(l.mu);
       l.cv.notify_all();
@@ -201,6 +265,7 @@ class Puller {
   Failure failure_;
   PieceQueue pieces_;
   BufferPool chunk_buffers_, piece_buffers_;
+  ChunkHasher hasher_;
   std::vector<FetchTask> tasks_;
   std::atomic<size_t> next_task_{0};
   std::atomic<int64_t> fetched_{0}, unpacked_{0};
@@ -301,7 +366,6 @@ void Puller::Report(bool force) {
 Status Puller::InflateLoop() {
   for (Layer& layer : layers_) {
     const std::string what = "layer " + std::to_string(layer.index) + " (" + layer.desc.digest + ")";
-    Sha256 sha;
     int64_t pos = 0, inflated = 0, fed_end = 0;
     auto hand_on = [&](std::string piece) -> Status {
       if (piece.empty()) return OkStatus();  // an empty piece marks a layer's end
@@ -344,26 +408,27 @@ Status Puller::InflateLoop() {
         }
       }
       if (piece.bytes.empty()) return DataLossError(what + ": the registry sent no bytes at offset " + std::to_string(pos));
-      sha.Update(piece.bytes);
       const int64_t n = static_cast<int64_t>(piece.bytes.size());
       fed_end = pos + n;
-      // The span inflater reads chunks in place and hands them back to the pool when done.
-      Status s = spans ? spans->Feed(std::shared_ptr<const std::string>(new std::string(std::move(piece.bytes)),
-                                                                        [this](const std::string* b) {
-                                                                          chunk_buffers_.Put(std::move(*const_cast<std::string*>(b)));
-                                                                          delete b;
-                                                                        }))
-                       : decompressor->Feed(piece.bytes);
-      if (piece.budgeted) budget_.Give(n);
-      if (!spans) chunk_buffers_.Put(std::move(piece.bytes));
+      // Shared by the hasher and the decompressor; back to the pool (and the budget) when both are done.
+      const bool budgeted = piece.budgeted;
+      std::shared_ptr<const std::string> chunk(new std::string(std::move(piece.bytes)), [this, budgeted](const std::string* b) {
+        if (budgeted) budget_.Give(static_cast<int64_t>(b->size()));
+        chunk_buffers_.Put(std::move(*const_cast<std::string*>(b)));
+        delete b;
+      });
+      hasher_.Add(chunk);
+      Status s = spans ? spans->Feed(std::move(chunk)) : decompressor->Feed(*chunk);
       if (!s.ok()) return s.WithContext(what);
       pos += n;
       Report(false);
     }
     // The digest first: a blob that is not the manifest's is the finding, whatever its inflating said.
     Status finished = spans ? spans->Finish() : decompressor->Finish();
-    if (std::string got = sha.Finish(); got != layer.desc.digest) {
-      return DataLossError(what + ": the blob's digest is " + got + "; the manifest says " + layer.desc.digest);
+    std::optional<std::string> got = hasher_.Finish();
+    if (!got) return Stopped();
+    if (*got != layer.desc.digest) {
+      return DataLossError(what + ": the blob's digest is " + *got + "; the manifest says " + layer.desc.digest);
     }
     GF_RETURN_IF_ERROR(finished.WithContext(what));
     if (!pieces_.Push(std::string(), failure_)) return Stopped();
