@@ -12,6 +12,7 @@ namespace {
 class GzipDecompressor : public LayerDecompressor {
  public:
   explicit GzipDecompressor(Sink sink) : inflater_(std::move(sink)) {}
+  GzipDecompressor(BufferSource source, OwnedSink sink) : inflater_(std::move(source), std::move(sink)) {}
   Status Feed(std::string_view compressed) override { return inflater_.Feed(compressed); }
   Status Finish() override { return inflater_.Finish(); }
 
@@ -75,6 +76,15 @@ std::unique_ptr<LayerDecompressor> NewLayerDecompressor(LayerCompression compres
     case LayerCompression::kNone: break;
   }
   return std::make_unique<PlainTar>(std::move(sink));
+}
+
+std::unique_ptr<LayerDecompressor> NewLayerDecompressor(LayerCompression compression, BufferSource source, OwnedSink sink) {
+  if (compression == LayerCompression::kGzip) return std::make_unique<GzipDecompressor>(std::move(source), std::move(sink));
+  return NewLayerDecompressor(compression, [source = std::move(source), sink = std::move(sink)](std::string_view out) {
+    std::string piece = source();
+    piece.assign(out);
+    return sink(std::move(piece));
+  });
 }
 
 }  // namespace gpufleet::image

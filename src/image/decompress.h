@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -22,5 +23,11 @@ class LayerDecompressor {
 };
 
 std::unique_ptr<LayerDecompressor> NewLayerDecompressor(LayerCompression compression, LayerDecompressor::Sink sink);
+
+// The same, handing on whole buffers taken from `source`: gzip inflates straight into them (no
+// copy; the pull pipeline's path), the others copy into them.
+using BufferSource = std::function<std::string()>;
+using OwnedSink = std::function<Status(std::string)>;
+std::unique_ptr<LayerDecompressor> NewLayerDecompressor(LayerCompression compression, BufferSource source, OwnedSink sink);
 
 }  // namespace gpufleet::image

@@ -65,6 +65,20 @@ struct GzipInflater::State {
 };
 
 GzipInflater::GzipInflater(Sink sink) : state_(std::make_unique<State>()), sink_(std::move(sink)) {}
+GzipInflater::GzipInflater(BufferSource source, OwnedSink sink)
+    : state_(std::make_unique<State>()), source_(std::move(source)), owned_sink_(std::move(sink)) {}
+
+// Hands on `produced` new bytes: a view of the internal buffer, or the owned buffer once full.
+Status GzipInflater::Emit(size_t produced) {
+  total_out_ += static_cast<int64_t>(produced);
+  if (!owned_sink_) {
+    return produced > 0 ? sink_(std::string_view(reinterpret_cast<char*>(state_->out.data()), produced)) : OkStatus();
+  }
+  current_used_ += produced;
+  if (current_used_ < current_.size()) return OkStatus();
+  current_used_ = 0;
+  return owned_sink_(std::move(current_));
+}
 GzipInflater::~GzipInflater() = default;
 
 Status GzipInflater::Feed(std::string_view compressed) {
@@ -86,8 +100,14 @@ Status GzipInflater::Feed(std::string_view compressed) {
     st.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(compressed.data() + at));
     st.avail_in = static_cast<uint32_t>(std::min<size_t>(compressed.size() - at, UINT32_MAX));
     for (;;) {
-      st.next_out = state_->out.data();
-      st.avail_out = static_cast<uint32_t>(state_->out.size());
+      if (owned_sink_ && current_used_ == 0) {
+        current_ = source_();
+        current_.resize(state_->out.size());
+      }
+      uint8_t* target = owned_sink_ ? reinterpret_cast<uint8_t*>(current_.data()) + current_used_ : state_->out.data();
+      const size_t room = owned_sink_ ? current_.size() - current_used_ : state_->out.size();
+      st.next_out = target;
+      st.avail_out = static_cast<uint32_t>(room);
       const uint32_t avail_before = st.avail_in;
       const int ret = isal_inflate(&st);
       const size_t consumed = avail_before - st.avail_in;
@@ -96,21 +116,25 @@ Status GzipInflater::Feed(std::string_view compressed) {
       if (ret < 0) {
         return DataLossError("gzip: " + IsalError(ret) + " in the member at offset " + std::to_string(member_start_));
       }
-      const size_t produced = state_->out.size() - st.avail_out;
-      total_out_ += static_cast<int64_t>(produced);
-      if (produced > 0) GF_RETURN_IF_ERROR(sink_(std::string_view(reinterpret_cast<char*>(state_->out.data()), produced)));
+      const size_t produced = room - st.avail_out;
+      GF_RETURN_IF_ERROR(Emit(produced));
       if (st.block_state == ISAL_BLOCK_FINISH) {
         in_member_ = false;
         any_member_ = true;
         break;
       }
-      if (st.avail_in == 0 && produced < state_->out.size()) break;  // needs more input
+      if (st.avail_in == 0 && produced < room) break;  // needs more input
     }
   }
   return OkStatus();
 }
 
 Status GzipInflater::Finish() {
+  if (owned_sink_ && current_used_ > 0) {
+    current_.resize(current_used_);
+    current_used_ = 0;
+    GF_RETURN_IF_ERROR(owned_sink_(std::move(current_)));
+  }
   if (in_member_) {
     return DataLossError("gzip: truncated: the stream ends inside the member at offset " + std::to_string(member_start_) +
                          " (after " + std::to_string(total_in_) + " bytes)");

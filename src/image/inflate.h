@@ -22,7 +22,12 @@ Status InflateGzip(std::string_view compressed, const std::function<Status(std::
 class GzipInflater {
  public:
   using Sink = std::function<Status(std::string_view)>;
+  using BufferSource = std::function<std::string()>;
+  using OwnedSink = std::function<Status(std::string)>;
   explicit GzipInflater(Sink sink);
+  // Inflates straight into buffers from `source` and hands each on whole (1 MiB, the last one
+  // shorter, given at Finish): no copy out of an internal buffer.
+  GzipInflater(BufferSource source, OwnedSink sink);
   ~GzipInflater();
   GzipInflater(const GzipInflater&) = delete;
   GzipInflater& operator=(const GzipInflater&) = delete;
@@ -36,8 +41,13 @@ class GzipInflater {
 
  private:
   struct State;
+  Status Emit(size_t produced);
   std::unique_ptr<State> state_;
   Sink sink_;
+  BufferSource source_;
+  OwnedSink owned_sink_;
+  std::string current_;   // owned mode: the buffer being filled
+  size_t current_used_ = 0;
   int64_t total_in_ = 0, total_out_ = 0, member_start_ = 0;
   bool in_member_ = false, any_member_ = false;
 };

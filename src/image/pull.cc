@@ -86,24 +86,29 @@ class Budget {
 // 1 MiB pieces made page faults a fifth of a pull's CPU time.
 class BufferPool {
  public:
+  explicit BufferPool(size_t max_bytes) : max_bytes_(max_bytes) {}
   std::string Get() {
     std::lock_guard lock(mu_);
     if (free_.empty()) return std::string();
     std::string b = std::move(free_.back());
     free_.pop_back();
+    bytes_ -= b.capacity();
     return b;
   }
   // Kept as they are (size included): a caller sets the contents, and a buffer resized to a
   // length it already had is not zero-filled again.
   void Put(std::string b) {
     std::lock_guard lock(mu_);
-    if (free_.size() < kMaxFree) free_.push_back(std::move(b));
+    if (bytes_ + b.capacity() > max_bytes_) return;
+    bytes_ += b.capacity();
+    free_.push_back(std::move(b));
   }
 
  private:
-  static constexpr size_t kMaxFree = 24;
+  const size_t max_bytes_;
   std::mutex mu_;
   std::vector<std::string> free_;
+  size_t bytes_ = 0;
 };
 
 // Hashes the compressed chunks, in order, on its own thread: for a single-stream layer the
@@ -264,7 +269,7 @@ class Puller {
   Budget budget_;
   Failure failure_;
   PieceQueue pieces_;
-  BufferPool chunk_buffers_, piece_buffers_;
+  BufferPool chunk_buffers_{size_t{256} << 20}, piece_buffers_{size_t{96} << 20};
   ChunkHasher hasher_;
   std::vector<FetchTask> tasks_;
   std::atomic<size_t> next_task_{0};
@@ -386,11 +391,7 @@ Status Puller::InflateLoop() {
       SpanPlan plan = layer.ztoc->compression == ZtocCompression::kZstd ? ZstdSpanPlan(layer.ztoc->zstd) : GzipSpanPlan(layer.ztoc->index);
       spans = std::make_unique<SpanInflater>(std::move(plan), threads, hand_on, [this] { return piece_buffers_.Get(); });
     } else {
-      stream = NewLayerDecompressor(layer.compression, [&](std::string_view out) {
-        std::string piece = piece_buffers_.Get();
-        piece.assign(out);
-        return hand_on(std::move(piece));
-      });
+      stream = NewLayerDecompressor(layer.compression, [this] { return piece_buffers_.Get(); }, hand_on);
     }
     LayerDecompressor* decompressor = stream.get();
     while (pos < layer.desc.size) {

@@ -44,6 +44,22 @@ YAML
   wait_http "http://$REGISTRY/v2/"
 }
 
+# start_tls_registry: a second registry serving HTTPS with a self-signed certificate for
+# 127.0.0.1 (TLS_REGISTRY, TLS_CA); it shares the first one's storage.
+start_tls_registry() {
+  TLS_PORT=$(free_port)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null || fail "openssl could not make a certificate"
+  TLS_CA=$WORK/tls.crt
+  sed -e "s/addr: 127.0.0.1:$REGISTRY_PORT/addr: 127.0.0.1:$TLS_PORT/" "$WORK/registry.yml" >"$WORK/registry-tls.yml"
+  printf '  tls:\n    certificate: %s\n    key: %s\n' "$WORK/tls.crt" "$WORK/tls.key" >>"$WORK/registry-tls.yml"
+  docker-registry serve "$WORK/registry-tls.yml" >"$WORK/registry-tls.log" 2>&1 &
+  TLS_PID=$!
+  TLS_REGISTRY=127.0.0.1:$TLS_PORT
+  for _ in $(seq 1 100); do curl -s --cacert "$TLS_CA" -o /dev/null "https://$TLS_REGISTRY/v2/" && return 0; sleep 0.1; done
+  fail "the TLS registry did not start: $(cat "$WORK/registry-tls.log")"
+}
+
 start_proxy() {  # MODES
   PROXY_PORT=$(free_port)
   python3 "$HERE/registry_proxy.py" "$PROXY_PORT" "$REGISTRY_PORT" "$1" >"$WORK/proxy.log" 2>&1 &
@@ -56,6 +72,7 @@ stop_proxy() { kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/n
 
 stop_image_servers() {
   stop_proxy
+  if [[ -n ${TLS_PID:-} ]]; then kill "$TLS_PID" 2>/dev/null || true; wait "$TLS_PID" 2>/dev/null || true; fi
   if [[ -n $REGISTRY_PID ]]; then kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; fi
 }
 

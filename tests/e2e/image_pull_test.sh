@@ -66,6 +66,25 @@ grep -q "refused the credentials" "$WORK/auth.err" || fail "auth error: $(cat "$
 grep -q "secret\|wrong" "$WORK/auth.err" && fail "the error shows a secret"
 stop_proxy
 
+echo "--- Basic auth"
+start_proxy basic
+echo '{"auths":{"'"$PROXY"'":{"username":"user","password":"secret"}}}' >"$WORK/basic-auth.json"
+pull "$PROXY/test/multi:v1" --dest "$OUT/basic" --authfile "$WORK/basic-auth.json" >/dev/null || fail "pull with basic auth"
+if pull "$PROXY/test/multi:v1" --dest "$OUT/nobasic" --authfile /dev/null/none 2>"$WORK/auth.err"; then fail "no credentials accepted"; fi
+grep -q "user name and password" "$WORK/auth.err" || fail "basic auth error: $(cat "$WORK/auth.err")"
+stop_proxy
+
+echo "--- HTTPS: verified against --ca-file, refused without it, --insecure skips the check"
+start_tls_registry
+"$GPUFLEET" image pull "$TLS_REGISTRY/test/multi:v1" --dest "$OUT/tls" --ca-file "$TLS_CA" --progress none >/dev/null ||
+  fail "pull over HTTPS with the registry's CA"
+python3 "$HERE/oci_image.py" compare "$WORK/bundle/rootfs" "$OUT/tls" || fail "HTTPS rootfs differs"
+if "$GPUFLEET" image pull "$TLS_REGISTRY/test/multi:v1" --dest "$OUT/tls-untrusted" --progress none 2>"$WORK/tls.err"; then
+  fail "a self-signed certificate was accepted"
+fi
+grep -qi "certificate" "$WORK/tls.err" || fail "TLS error: $(cat "$WORK/tls.err")"
+"$GPUFLEET" image pull "$TLS_REGISTRY/test/multi:v1" --dest "$OUT/tls-insecure" --insecure --progress none >/dev/null || fail "--insecure"
+
 # expect_rejected REF WHAT PATTERN: the pull fails naming PATTERN, DEST does not exist, nothing escaped.
 expect_rejected() {
   local dest=$OUT/rejected-$RANDOM

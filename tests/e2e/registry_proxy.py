@@ -4,6 +4,7 @@ cope with. Modes (comma-separated):
   no-range   strip Range from blob requests (answers 200 with the whole blob)
   bearer     demand a Bearer token (WWW-Authenticate realm=.../token); the token service wants
              Basic user:secret and hands out one token
+  basic      demand Basic user:secret on every request
   flaky      every third blob request is cut off after 100 KiB (the connection drops)
 
   registry_proxy.py LISTEN_PORT UPSTREAM_PORT MODES
@@ -47,6 +48,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def _forward(self):
         if self.path.startswith("/token"):
             return self._token()
+        basic = "Basic " + base64.b64encode(b"user:secret").decode()
+        if "basic" in MODES and self.headers.get("Authorization") != basic:
+            return self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [("WWW-Authenticate", 'Basic realm="test"')])
         if "bearer" in MODES and self.headers.get("Authorization") != "Bearer " + TOKEN:
             realm = f'Bearer realm="http://127.0.0.1:{LISTEN}/token",service="test-registry",scope="repository:x:pull"'
             return self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [("WWW-Authenticate", realm)])

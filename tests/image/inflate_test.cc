@@ -66,6 +66,18 @@ TEST(IsalInflate, StreamingFeedsOfAnySize) {
     EXPECT_EQ(out, a + b + c) << "pieces up to " << max_piece;
     EXPECT_EQ(inflater.total_out(), static_cast<int64_t>(out.size()));
   }
+  // Straight into owned buffers: the same bytes, every buffer full but the last.
+  std::string owned_out;
+  size_t short_buffers = 0;
+  GzipInflater owned([] { return std::string(); }, [&](std::string piece) {
+    short_buffers += piece.size() < (1u << 20) ? 1 : 0;
+    owned_out += piece;
+    return OkStatus();
+  });
+  for (size_t at = 0; at < gz.size(); at += 3333) ASSERT_TRUE(owned.Feed(std::string_view(gz).substr(at, 3333)).ok());
+  ASSERT_TRUE(owned.Finish().ok());
+  EXPECT_EQ(owned_out, a + b + c);
+  EXPECT_EQ(short_buffers, 1u);
   GzipInflater cut([](std::string_view) { return OkStatus(); });
   ASSERT_TRUE(cut.Feed(std::string_view(gz).substr(0, gz.size() / 2)).ok());
   EXPECT_THAT(cut.Finish().message(), HasSubstr("truncated"));
