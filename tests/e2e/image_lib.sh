@@ -87,7 +87,9 @@ push_scenario() {
 # reference_rootfs REPO:TAG DIR: what skopeo + umoci unpack make of the image.
 reference_rootfs() {
   skopeo copy -q --src-tls-verify=false "docker://$REGISTRY/$1" "oci:$WORK/ref-layout:r" || fail "skopeo copy $1"
-  umoci unpack --image "$WORK/ref-layout:r" "$2" >/dev/null || fail "umoci unpack $1"
+  local rootless=()
+  [[ $(id -u) == 0 ]] || rootless=(--rootless)  # then both sides own every file as the caller
+  umoci unpack "${rootless[@]}" --image "$WORK/ref-layout:r" "$2" >/dev/null || fail "umoci unpack $1"
   rm -rf "$WORK/ref-layout"
 }
 

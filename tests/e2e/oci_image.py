@@ -5,7 +5,8 @@ paths), and a tree comparison (content, type, mode, owner, mtime, link target, x
 groups) between two unpacked root filesystems.
 
   oci_image.py layout DIR TAG SCENARIO [--compression gzip|zstd|none]
-  oci_image.py compare ROOT_A ROOT_B
+  oci_image.py compare ROOT_A ROOT_B   (as non-root: setuid/setgid and umoci's
+                                        user.rootlesscontainers xattr are not compared)
   oci_image.py scenarios
 """
 import gzip
@@ -180,8 +181,10 @@ def write_layout(layout, tag, layers, compression="gzip"):
         json.dump(index, f)
 
 
-def describe(root):
-    """path -> a tuple of everything a user of the rootfs relies on."""
+def describe(root, rootless=False):
+    """path -> a tuple of everything a user of the rootfs relies on. rootless: as an unprivileged
+    unpack leaves it (umoci records owners in user.rootlesscontainers; gpufleet drops
+    setuid/setgid on files it cannot give their owners)."""
     out, inodes = {}, {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
@@ -189,7 +192,8 @@ def describe(root):
             rel = os.path.relpath(path, root)
             st = os.lstat(path)
             kind = stat.S_IFMT(st.st_mode)
-            entry = {"type": kind, "mode": oct(stat.S_IMODE(st.st_mode)), "uid": st.st_uid, "gid": st.st_gid}
+            mode = stat.S_IMODE(st.st_mode) & (0o1777 if rootless else 0o7777)
+            entry = {"type": kind, "mode": oct(mode), "uid": st.st_uid, "gid": st.st_gid}
             if stat.S_ISREG(kind):
                 with open(path, "rb") as f:
                     entry["sha256"] = hashlib.sha256(f.read()).hexdigest()
@@ -202,7 +206,8 @@ def describe(root):
                 entry["rdev"] = st.st_rdev
             try:
                 entry["xattrs"] = sorted((k, os.getxattr(path, k, follow_symlinks=False))
-                                         for k in os.listxattr(path, follow_symlinks=False))
+                                         for k in os.listxattr(path, follow_symlinks=False)
+                                         if not (rootless and k == "user.rootlesscontainers"))
             except OSError:
                 pass
             out[rel] = entry
@@ -213,7 +218,8 @@ def describe(root):
 
 
 def compare(a, b):
-    da, db = describe(a), describe(b)
+    rootless = os.geteuid() != 0
+    da, db = describe(a, rootless), describe(b, rootless)
     problems = []
     for p in sorted(set(da) | set(db)):
         if p not in da:
