@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "image/gzip_fixture.h"
 #include "image/tar_reader.h"
 #include "testing/status_matchers.h"
 
@@ -32,12 +33,7 @@ using ::gpufleet::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadFile(const std::string& path) { return testing::ReadFileBytes(path); }
 
 struct stat Lstat(const std::string& path) {
   struct stat st = {};

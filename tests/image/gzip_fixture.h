@@ -1,11 +1,13 @@
 // Test data for the image tests: bytes that compress unevenly (runs of text and random bytes,
-// like a tar of binaries) and a gzip writer (zlib).
+// like a tar of binaries), a gzip writer (zlib), and a whole-file reader.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace gpufleet::image::testing {
@@ -38,6 +40,14 @@ inline std::string Gzip(const std::string& data, int level = 6) {
   out.resize(s.total_out);
   deflateEnd(&s);
   return out;
+}
+
+// The bytes of a file ("" when it cannot be read).
+inline std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 }  // namespace gpufleet::image::testing

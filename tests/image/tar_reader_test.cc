@@ -2,6 +2,7 @@
 // times) and GNU tar (GNU long names, base-256 sizes): every entry's metadata, the data offsets a
 // zTOC records (checked against the bytes at that offset), piece-by-piece feeding, and the errors
 // for corrupt, truncated and malformed input.
+#include "image/gzip_fixture.h"
 #include "image/tar_reader.h"
 
 #include <gmock/gmock.h>
@@ -19,12 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadFile(const std::string& path) { return testing::ReadFileBytes(path); }
 
 class TarReaderTest : public ::testing::Test {
  protected:

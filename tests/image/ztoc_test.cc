@@ -14,6 +14,7 @@
 #include <sstream>
 #include <zstd.h>
 
+#include "image/gzip_fixture.h"
 #include "image/inflate.h"
 #include "image/zstd_seekable.h"
 
@@ -22,12 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string Slurp(const std::string& path) { return testing::ReadFileBytes(path); }
 
 class ZtocTest : public ::testing::Test {
  protected:
