@@ -57,7 +57,7 @@ REG=127.0.0.1:$PORT
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0.1; done
 for image in cublas tenlayer; do
   skopeo copy -q --dest-tls-verify=false "oci:$CACHE/$image:bench" "docker://$REG/bench/$image:v1" >&2
-  # A SOCI index (v1) for the indexed variant: every layer over soci's 10 MiB minimum.
+  # A SOCI index (v1) for the indexed variant: a zTOC for every layer.
   "$GPUFLEET" image index "$REG/bench/$image:v1" --plain-http >&2 2>/dev/null
 done
 

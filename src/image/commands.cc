@@ -196,7 +196,7 @@ struct IndexFlags {
 
 void AddIndexFlags(CLI::App* cmd, IndexFlags& f) {
   cmd->add_option("--span-size", f.span_mib, "MiB of uncompressed data between checkpoints")->capture_default_str();
-  cmd->add_option("--min-layer-size", f.min_layer_size, "Layers smaller than this many bytes get no zTOC (soci's default)")
+  cmd->add_option("--min-layer-size", f.min_layer_size, "Layers smaller than this many bytes get no zTOC (soci's CLI uses 10485760)")
       ->capture_default_str();
   AddRegistryFlags(cmd, f.registry);
 }

@@ -34,7 +34,10 @@ inline constexpr std::string_view kDisableXattrsAnnotation = "com.amazon.soci.di
 inline constexpr std::string_view kBuildToolAnnotation = "com.amazon.soci.build-tool-identifier";
 inline constexpr std::string_view kIndexDigestAnnotation = "com.amazon.soci.index-digest";
 inline constexpr std::string_view kImageManifestDigestAnnotation = "com.amazon.soci.image-manifest-digest";
-inline constexpr int64_t kDefaultMinLayerSize = 10 << 20;  // soci CLI's default
+// Every gzip layer gets a zTOC by default (soci's CLI skips layers under 10 MiB; pass
+// --min-layer-size 10485760 for its behaviour). A small layer's zTOC costs little and lets `cat`
+// read it without streaming it.
+inline constexpr int64_t kDefaultMinLayerSize = 0;
 
 enum class IndexVersion { kV1, kV2 };
 

@@ -44,6 +44,13 @@ assert m["annotations"]["com.amazon.soci.build-tool-identifier"]
 assert "com.amazon.soci.disable-xattrs" not in m["layers"][1]["annotations"]
 assert m["layers"][0]["annotations"].get("com.amazon.soci.disable-xattrs") == "true"
 PY
+echo "--- with no options, index covers every gzip layer, however small"
+push_scenario multilayer test/plain:v1
+G index "$REGISTRY/test/plain:v1" >"$WORK/plain.out" 2>/dev/null || fail "index with defaults"
+grep -q "3 layers indexed, 0 skipped" "$WORK/plain.out" || fail "index with defaults: $(cat "$WORK/plain.out")"
+G cat "$REGISTRY/test/plain:v1" usr/lib/libbig.so -v 2>"$WORK/cat.err" | cmp -s - "$ROOT/usr/lib/libbig.so" || fail "cat after a default index"
+grep -q "through its zTOC" "$WORK/cat.err" || fail "cat after a default index: $(cat "$WORK/cat.err")"
+
 echo "--- the referrers tag (the registry has no referrers API) lists the index"
 skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/test/soci:sha256-$MANIFEST" |
   python3 -c 'import json,sys; m=json.load(sys.stdin); assert any(d["digest"]=="'"$INDEX"'" and d["artifactType"]=="application/vnd.amazon.soci.index.v1+json" for d in m["manifests"]), m' ||
