@@ -53,22 +53,22 @@ std::string ResolveLink(const std::string& link_path, const std::string& target)
 enum class Verdict { kAbsent, kDeleted, kPresent };
 
 Verdict Judge(const std::vector<std::string>& names, const std::string& path, std::string* matched) {
+  std::vector<std::string> clean;
+  clean.reserve(names.size());
   for (const std::string& raw : names) {
-    const std::string name = CleanLayerPath(raw);
-    if (name == path) {
+    clean.push_back(CleanLayerPath(raw));
+    if (clean.back() == path) {
       *matched = raw;
       return Verdict::kPresent;
     }
   }
-  // Whiteouts of the path or of any parent, or an opaque parent directory.
+  // A whiteout of the path or of any parent, or an opaque marker in any directory above it.
   for (std::string p = path; !p.empty(); p = Dirname(p)) {
     const std::string dir = Dirname(p);
-    const std::string wh = (dir.empty() ? "" : dir + "/") + ".wh." + Basename(p);
-    const std::string opaque = (dir.empty() ? "" : dir + "/") + ".wh..wh..opq";
-    for (const std::string& raw : names) {
-      const std::string name = CleanLayerPath(raw);
-      if (name == wh || (name == opaque && p == path)) return Verdict::kDeleted;
-      if (name == opaque && p != path) return Verdict::kDeleted;
+    const std::string prefix = dir.empty() ? "" : dir + "/";
+    const std::string wh = prefix + ".wh." + Basename(p), opaque = prefix + ".wh..wh..opq";
+    for (const std::string& name : clean) {
+      if (name == wh || name == opaque) return Verdict::kDeleted;
     }
   }
   return Verdict::kAbsent;
