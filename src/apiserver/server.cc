@@ -109,4 +109,15 @@ void ApiServer::Stop() {
   if (http_) http_->Stop();
 }
 
+Status ApiServer::PutContainerLog(std::string_view ns, std::string_view pod, std::string_view container,
+                                  std::string text) {
+  // The key pods/log reads (rest_read.cc); kept outside every resource's prefix, so no watch
+  // or list sees it.
+  const std::string key = "/_logs/" + std::string(ns) + "/" + std::string(pod) + "/" + std::string(container);
+  auto written = store_->Apply(key, [&text](const StoredObject*, int64_t) -> Result<Write> {
+    return Write{Write::Kind::kPut, std::move(text)};
+  });
+  return written.ok() ? OkStatus() : written.status();
+}
+
 }  // namespace gpufleet::apiserver

@@ -47,6 +47,9 @@ class ApiServer {
   uint16_t port() const;
   std::string url() const;  // https://127.0.0.1:PORT
   std::filesystem::path kubeconfig_path() const { return options_.data_dir / "kubeconfig"; }
+  // Keeps a container's whole output for `kubectl logs` (the embedded cluster's simulated
+  // kubelets call this; a real kubelet serves its own logs).
+  Status PutContainerLog(std::string_view ns, std::string_view pod, std::string_view container, std::string text);
   // Stops serving (ending watches); the store is closed by the destructor.
   void Stop();
 

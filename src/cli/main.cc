@@ -16,6 +16,7 @@
 #include "image/commands.h"
 #include "kube/commands.h"
 #include "provisioner/commands.h"
+#include "sim/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   gpufleet::gpu::AddCommands(app);
   gpufleet::agent::AddCommands(app);
   gpufleet::image::AddCommands(app);
+  gpufleet::sim::AddCommands(app);
 
   try {
     app.parse(argc, argv);

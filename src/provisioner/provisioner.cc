@@ -58,6 +58,53 @@ bool Provisioner::NodeClassReady(const Cluster& cluster, const kube::NodePool& p
   return node_class != nullptr && !node_class->metadata.deletion_timestamp && node_class->Ready();
 }
 
+namespace {
+
+// A claim not yet launched offers what its smallest candidate type will (minus the DaemonSet
+// pods it will run), not just the requests of the pods the last solve put on it: the next solve
+// may pack the same pods in another order, and with only those requests as room it would find
+// some of them no place and launch again.
+void WidenUnlaunched(const kube::NodeClaim& claim, scheduling::Input& input) {
+  std::vector<std::string> names;
+  for (const auto& r : claim.spec.requirements) {
+    if (r.key == core::labels::kInstanceType && r.op == core::Operator::kIn) names = r.values;
+  }
+  if (names.empty()) return;
+  std::optional<core::ResourceList> smallest;
+  for (const auto& name : names) {
+    auto type = std::find_if(input.instance_types.begin(), input.instance_types.end(),
+                             [&](const scheduling::InstanceType& t) { return t.name == name; });
+    if (type == input.instance_types.end()) return;  // not a type of a pool that may launch now
+    if (!smallest) {
+      smallest = type->allocatable;
+      continue;
+    }
+    core::ResourceList min;
+    for (const auto& [resource, q] : *smallest) {
+      const core::Quantity other = type->allocatable.Get(resource);
+      min.Set(resource, other < q ? other : q);
+    }
+    smallest = std::move(min);
+  }
+  scheduling::ExistingNode& node = input.nodes.back();
+  core::ResourceList daemons;
+  const core::Requirements labels = core::Requirements::FromLabels(node.labels);
+  for (const auto& ds : input.daemonsets) {
+    if (!core::ToleratesAll(node.taints, ds.tolerations).ok() || !labels.IsCompatible(ds.requirements)) continue;
+    if (!core::MergeInto(daemons, ds.requests).ok()) return;
+    if (!core::MergeInto(daemons, core::ResourceList{{"pods", core::Quantity::FromInt(1)}}).ok()) return;
+  }
+  // Never less than the requests the claim was created with.
+  core::ResourceList room = *smallest;
+  for (const auto& [resource, q] : node.allocatable) {
+    if (room.Get(resource) < q) room.Set(resource, q);
+  }
+  node.allocatable = std::move(room);
+  node.requested = std::move(daemons);
+}
+
+}  // namespace
+
 Status Provisioner::WaitForCreatedClaims(std::stop_token stop) {
   auto deadline = std::chrono::steady_clock::now() + options_.cache_sync_timeout;
   while (true) {
@@ -178,6 +225,7 @@ Result<ProvisionResult> Provisioner::Provision(std::stop_token stop) {
     if (registered.contains(claim->metadata.name) || claim->metadata.deletion_timestamp) continue;
     auto pool = cluster_.nodepools.Get(std::string(claim->NodePoolName()));
     input.nodes.push_back(InFlightNode(*claim, pool.get()));
+    if (claim->status.allocatable.empty()) WidenUnlaunched(*claim, input);
     if (claim->status.provider_id.empty()) {
       if (std::string id = PinnedReservation(*claim); !id.empty()) ++reserved_unlaunched[id];
     }
@@ -283,9 +331,10 @@ Result<std::string> Provisioner::CreateNodeClaim(const kube::NodePool& pool, con
   // Karpenter counts pods as a resource of the claim ("pods": N). It also matters here: until the
   // launch reports the instance's allocatable, the in-flight claim offers exactly these requests,
   // so its pods (each taking one "pods") fit on it again in the next solve.
-  if (!nc.spec.resources.requests.Contains("pods")) {
-    nc.spec.resources.requests.Set("pods", core::Quantity::FromInt(static_cast<int64_t>(claim.pods.size())));
-  }
+  // The solve's requests already count one "pods" per DaemonSet pod; the claim's own pods come
+  // on top (missing them let the next solve see room for one pod only and launch again).
+  const int64_t daemon_pods = nc.spec.resources.requests.Get("pods").Value();
+  nc.spec.resources.requests.Set("pods", core::Quantity::FromInt(daemon_pods + static_cast<int64_t>(claim.pods.size())));
 
   kube::TypedClient<kube::NodeClaim> client(cluster_.client());
   GF_ASSIGN_OR_RETURN(kube::NodeClaim created, client.Create(nc));
@@ -294,7 +343,7 @@ Result<std::string> Provisioner::CreateNodeClaim(const kube::NodePool& pool, con
   kLog.Info("created nodeclaim", {{"nodeclaim", created.metadata.name},
                                    {"nodepool", pool.metadata.name},
                                    {"instance_types", names.size()},
-                                   {"requests", claim.requests.ToJson()}});
+                                   {"requests", nc.spec.resources.requests.ToJson()}});
   return created.metadata.name;
 }
 

@@ -444,3 +444,54 @@ TEST_F(ProvisionerTest, TerminationGracePeriodEndsADrainABudgetBlocks) {
 
 }  // namespace
 }  // namespace gpufleet::provisioner
+
+namespace gpufleet::provisioner {
+namespace {
+
+// Solves the provisioner has run so far (from its own metrics).
+int64_t Solves(Controller& controller) {
+  const std::string text = controller.metrics().Render();
+  const std::string key = "karpenter_scheduler_scheduling_duration_seconds_count{controller=\"provisioner\"} ";
+  auto at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+}
+
+// Three 1-GPU pods on one 4-GPU type, with a DaemonSet on GPU nodes: the claim counts its three
+// pods and the daemon pod ("pods": 4), so while it is in flight the next solves place all three
+// on it again instead of launching more (the regression: "pods" held only the daemon's 1).
+TEST_F(ProvisionerTest, InFlightClaimHoldsAllItsPodsAcrossLaterSolves) {
+  StartController();
+  ApplySeed();
+  nlohmann::json pool_patch = {
+      {"spec",
+       {{"limits", nullptr},
+        {"template",
+         {{"spec",
+           {{"requirements",
+             {{{"key", "node.kubernetes.io/instance-type"}, {"operator", "In"}, {"values", {"g6e.12xlarge"}}},
+              {{"key", "karpenter.sh/capacity-type"}, {"operator", "In"}, {"values", {"on-demand"}}}}}}}}}}}};
+  ASSERT_TRUE(client_->Patch(kube::NodePool::Resource(), "", "gpu", kube::PatchType::kMerge, pool_patch).ok());
+  nlohmann::json ds = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "DaemonSet"},
+      {"metadata", {{"name", "agent"}, {"namespace", "default"}}},
+      {"spec",
+       {{"selector", {{"matchLabels", {{"app", "agent"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "agent"}}}}},
+          {"spec",
+           {{"tolerations", {{{"key", "nvidia.com/gpu"}, {"operator", "Exists"}}}},
+            {"containers", {{{"name", "agent"}, {"image", "agent"}, {"resources", {{"requests", {{"cpu", "10m"}}}}}}}}}}}}}}};
+  ASSERT_TRUE(client_->Create({"apps", "v1", "daemonsets", true}, "default", ds).ok());
+  for (const char* name : {"gpu-1", "gpu-2", "gpu-3"}) Apply(GpuPod(name));
+  auto claims = LaunchedClaims(1);
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(claims[0].spec.resources.requests.Get("pods").Value(), 4) << claims[0].spec.resources.requests;
+  const int64_t after_launch = Solves(*controller_);
+  EXPECT_TRUE(Eventually([&] { return Solves(*controller_) >= after_launch + 2; }))
+      << "the pending pods should be solved again while the claim is in flight";
+  EXPECT_EQ(NodeClaims().size(), 1u) << "later solves launched again for pods the in-flight claim holds";
+}
+
+}  // namespace
+}  // namespace gpufleet::provisioner

@@ -211,6 +211,11 @@ Result<bool> Emulator::LoadOrWriteCredentials() {
   return written;
 }
 
+std::vector<nlohmann::json> Emulator::RunningInstances() {
+  std::lock_guard lock(mu_);
+  return service_->InstancesIn("running");
+}
+
 void Emulator::Tick() {
   std::vector<nlohmann::json> booted;
   {

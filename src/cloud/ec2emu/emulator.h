@@ -53,6 +53,9 @@ class Emulator {
   const std::string& secret_access_key() const { return secret_; }
 
   void SetFaults(FaultConfig faults);
+  // The running instances, in the boot hook's shape: what the embedded cluster's simulated
+  // nodes reconcile against (after a restart the hook does not fire again).
+  std::vector<nlohmann::json> RunningInstances();
   // Runs one lifecycle step now (tests driving a FakeClock).
   void Tick();
   void Stop();

@@ -183,6 +183,14 @@ Reply Ec2Service::HandleEc2(const FormParams& params, const FaultConfig& faults)
   }
 }
 
+std::vector<json> Ec2Service::InstancesIn(std::string_view state) const {
+  std::vector<json> out;
+  for (const auto& [id, instance] : store_->All("instance")) {
+    if (instance["instanceState"].value("name", "") == state) out.push_back(instance);
+  }
+  return out;
+}
+
 std::vector<json> Ec2Service::Tick() {
   const auto now = clock_.Now();
   std::vector<Change> changes;

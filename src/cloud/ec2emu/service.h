@@ -65,6 +65,8 @@ class Ec2Service {
   // terminated, forgets terminated ones after the retention). Returns the instances that became
   // running, for the boot hook.
   std::vector<nlohmann::json> Tick();
+  // Instances in `state` (pending, running, ...), in the boot hook's shape (with _userData).
+  std::vector<nlohmann::json> InstancesIn(std::string_view state) const;
 
   const Catalog& catalog() const { return catalog_; }
   std::string NewRequestId();

@@ -15,7 +15,7 @@ Status Exec(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string message = err ? err : "unknown error";
     sqlite3_free(err);
-    return DataLossError("ec2 emulator state: " + message);
+    return DataLossError(message);
   }
   return OkStatus();
 }
@@ -29,10 +29,14 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
     return UnavailableError("ec2 emulator state \"" + path + "\": " +
                             (store->db_ ? sqlite3_errmsg(store->db_) : "cannot open"));
   }
-  GF_RETURN_IF_ERROR(Exec(store->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
-  GF_RETURN_IF_ERROR(Exec(store->db_,
-                          "CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, id TEXT NOT NULL, "
-                          "body TEXT NOT NULL, PRIMARY KEY (kind, id))"));
+  // Opening is lazy: a file that is not a database fails here, named.
+  auto named = [&path](Status s) {
+    return s.ok() ? s : Status(s.code(), "ec2 emulator state \"" + path + "\": " + std::string(s.message()));
+  };
+  GF_RETURN_IF_ERROR(named(Exec(store->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")));
+  GF_RETURN_IF_ERROR(named(Exec(store->db_,
+                                "CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, id TEXT NOT NULL, "
+                                "body TEXT NOT NULL, PRIMARY KEY (kind, id))")));
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(store->db_, "SELECT kind, id, body FROM resources", -1, &stmt, nullptr) != SQLITE_OK) {
     return SqlError(store->db_, "read");
@@ -70,7 +74,7 @@ const nlohmann::json* StateStore::Get(std::string_view kind, std::string_view id
 
 Status StateStore::Commit(const std::vector<Change>& changes) {
   if (changes.empty()) return OkStatus();
-  GF_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  if (Status s = Exec(db_, "BEGIN IMMEDIATE"); !s.ok()) return DataLossError("ec2 emulator state: " + std::string(s.message()));
   sqlite3_stmt* upsert = nullptr;
   sqlite3_stmt* erase = nullptr;
   Status status = OkStatus();
