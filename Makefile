@@ -1,5 +1,5 @@
 # gpufleet: the two set-up commands are `make run` and `make test`; everything else is optional.
-#   make run        install deps, build Release, run the main job (today: gpufleet version)
+#   make run        install deps, build Release, run the main job: `gpufleet up` (UP_FLAGS=... adds flags)
 #   make test       install deps, build, run the whole ctest suite (unit, CLI, fuzz corpus replay)
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make bench      every benchmark under bench/ (bench/run all); figures go to docs/PERFORMANCE.md
@@ -21,8 +21,9 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+UP_FLAGS ?=
 run: build
-	$(BUILD_DIR)/gpufleet version
+	$(BUILD_DIR)/gpufleet up $(UP_FLAGS)
 
 # The suite needs no benchmark binaries; `make bench` turns them back on.
 test: CMAKE_FLAGS += -DGPUFLEET_BENCH=OFF
