@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -40,6 +41,7 @@ struct DeviceManager::Impl final : public v1beta1::Registration::Service {
     std::vector<std::string> ids;
   };
   std::multimap<std::string, Held> held;  // owner -> devices
+  std::atomic<bool> stopping{false};
 
   grpc::Status Register(grpc::ServerContext*, const v1beta1::RegisterRequest* request, v1beta1::Empty*) override {
     if (request->version() != "v1beta1") {
@@ -97,8 +99,9 @@ struct DeviceManager::Impl final : public v1beta1::Registration::Service {
       std::lock_guard lock(mu);
       plugin->connected = false;
     }
-    if (s.error_code() != grpc::StatusCode::CANCELLED) {
-      kLog.Warn("device plugin stream ended", {{"resource", resource}, {"status", s.error_message()}});
+    if (s.error_code() != grpc::StatusCode::CANCELLED && !stopping.load()) {
+      kLog.Warn("device plugin stream ended; its devices are unallocatable until it registers again",
+                {{"resource", resource}, {"code", static_cast<int>(s.error_code())}, {"status", s.error_message()}});
     }
     on_change();
   }
@@ -128,6 +131,7 @@ Status DeviceManager::Start() {
 }
 
 void DeviceManager::Stop() {
+  impl_->stopping = true;
   if (impl_->server) {
     impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     impl_->server->Wait();

@@ -85,8 +85,9 @@ void SimulatedKubelet::Stop() {
     stopped_ = true;
     pods.swap(pods_);
   }
-  for (auto& [_, run] : pods) StopProgram(run);
+  // The device manager first: its plugins' streams then end quietly as the agent stops.
   if (devices_) devices_->Stop();
+  for (auto& [_, run] : pods) StopProgram(run);
 }
 
 nlohmann::json SimulatedKubelet::NodeStatus(bool ready) const {

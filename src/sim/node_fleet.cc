@@ -1,5 +1,6 @@
 #include "sim/node_fleet.h"
 
+#include <atomic>
 #include <thread>
 
 #include "cloud/aws/instance_types.h"
@@ -117,7 +118,18 @@ void NodeFleet::StopAll() {
     all.swap(by_instance_);
     by_node_.clear();
   }
-  for (auto& [_, k] : all) k->Stop();
+  // In parallel: a kubelet's stop waits on its agent and two gRPC servers (about a second), and
+  // a thousand of them one after another would outlast any shutdown timeout.
+  std::vector<std::shared_ptr<SimulatedKubelet>> kubelets;
+  for (auto& [_, k] : all) kubelets.push_back(k);
+  std::atomic<size_t> next{0};
+  std::vector<std::jthread> stoppers;
+  const size_t n = std::min<size_t>(kubelets.size(), 32);
+  for (size_t i = 0; i < n; ++i) {
+    stoppers.emplace_back([&] {
+      for (size_t k = next++; k < kubelets.size(); k = next++) kubelets[k]->Stop();
+    });
+  }
 }
 
 size_t NodeFleet::size() const {
