@@ -138,9 +138,10 @@ class AgentProgram final : public ContainerProgram {
     options.plugin_dir = host_.plugin_dir;
     options.node_name = ctx_.node;
     options.machine = host_.machine;
-    options.label_interval = Scaled(options.label_interval, ctx_.time_scale);
+    // Only the retry is scaled (it sits on the path to a Ready GPU); the label refresh and the
+    // kubelet-restart poll keep the agent's real periods, so a large fleet at a high time scale
+    // costs what it would at scale 1.
     options.register_retry = std::max(std::chrono::milliseconds(50), Scaled(options.register_retry, ctx_.time_scale));
-    options.poll_interval = std::max(std::chrono::milliseconds(50), Scaled(options.poll_interval, ctx_.time_scale));
     Status s = config.ok() ? agent::ApplyHealthEnvironment(options.health, getenv) : config.status();
     if (s.ok() && host_.gpus == nullptr) s = FailedPreconditionError("no GPUs on this node (NVML not found)");
     if (s.ok()) {

@@ -146,6 +146,9 @@ std::shared_ptr<SimulatedKubelet> NodeFleet::Find(const std::string& node_name) 
 bool NodeFleet::Ready() const { return pods_->HasSynced() && nodes_->HasSynced(); }
 
 void NodeFleet::InstanceRunning(const nlohmann::json& instance) {
+  // The boot hook and the reconcile loop both call this; one instance must get one kubelet (a
+  // second would wipe the first one's sockets).
+  std::lock_guard starting(start_mu_);
   const std::string id = instance.value("instanceId", "");
   const std::string type_name = instance.value("instanceType", "");
   {

@@ -52,6 +52,7 @@ class NodeFleet {
   std::map<std::string, cloud::aws::Ec2InstanceType> types_;
   std::string region_;
   std::unique_ptr<kube::Informer> pods_, nodes_;
+  std::mutex start_mu_;  // serialises InstanceRunning
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<SimulatedKubelet>> by_instance_;
   std::map<std::string, std::shared_ptr<SimulatedKubelet>> by_node_;
