@@ -5,8 +5,9 @@ latency: one GPU pod (the seed's pod shape, running `sleep`) on a fresh cluster 
   with the default simulated delays; the time from the pod's creation to Running, split into
   batching, decision, launch, boot, registration, device plugin, binding and container start,
   from watch events (kubectl --raw watches, timed on arrival) and the controller's log lines.
-scale: N one-GPU pods on an unlimited g6e.2xlarge NodePool at a high time scale, so N simulated
-  GPU nodes (each with its kubelet, device manager and the real agent) come up; then the
+scale: N pods that each need a node of their own, at a high time scale: --nodes CPU nodes
+  (m5.large, a kubelet and its device manager each) and --gpu-nodes GPU nodes (g6e.2xlarge, each
+  also running the real agent with its device plugin gRPC server); for each, the
   process's RSS and the CPU each part used (threads are named gf-apiserver, gf-controller,
   gf-sim*, gf-ec2emu), while provisioning and over a quiet minute after.
 Prints one JSON object on the last line.
@@ -62,11 +63,15 @@ def log_time(line):
     import datetime
     return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc).timestamp()
 
-def gpu_pod(name, selector_pool=None):
+def gpu_pod(name, selector_pool=None, gpu=True):
     spec = {"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
             "nodeSelector": {"nvidia.com/gpu.present": "true"},
             "containers": [{"name": "main", "image": "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal",
                             "command": ["sleep", "100000"], "resources": {"limits": {"nvidia.com/gpu": 1}}}]}
+    if not gpu:  # one per m5.large: requests a whole CPU
+        spec = {"containers": [{"name": "main", "image": "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal",
+                                "command": ["sleep", "100000"], "resources": {"requests": {"cpu": "1"}}}],
+                "nodeSelector": {}}
     if selector_pool:
         spec["nodeSelector"]["karpenter.sh/nodepool"] = selector_pool
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec}
@@ -152,25 +157,34 @@ def proc_status(pid, key):
             return int(line.split()[1]) * 1024
     return 0
 
-def scale_run(gpufleet, work, nodes, time_scale):
-    up = Up(gpufleet, time_scale, os.path.join(work, "scale"))
+def scale_run(gpufleet, work, nodes, time_scale, gpu):
+    up = Up(gpufleet, time_scale, os.path.join(work, "scale-gpu" if gpu else "scale-cpu"))
     pid = up.proc.pid
+    template = {"metadata": {"labels": {"nvidia.com/gpu.present": "true"}}, "spec": {
+        "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+        "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g6e.2xlarge"]},
+                         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}],
+        "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]}}
+    if not gpu:
+        template = {"spec": {
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+            "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large"]},
+                             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}]}}
     up.kubectl("apply", "-f", "-", input=json.dumps({
         "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "scale"},
-        "spec": {"template": {"metadata": {"labels": {"nvidia.com/gpu.present": "true"}}, "spec": {
-            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
-            "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g6e.2xlarge"]},
-                             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}],
-            "taints": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]}}}}))
+        "spec": {"template": template}}))
     before = cpu_by_part(pid)
     began = time.time()
-    items = [gpu_pod(f"p{i}", "scale") for i in range(nodes)]
+    items = [gpu_pod(f"p{i}", "scale", gpu) for i in range(nodes)]
     up.kubectl("apply", "-f", "-", input="".join("---\n" + json.dumps(item) + "\n" for item in items))
     deadline = time.time() + 1800
     running = 0
     while time.time() < deadline:
-        out = up.kubectl("get", "pods", "--field-selector=status.phase=Running", "-o", "name")
-        running = len(out.split())
+        try:
+            out = up.kubectl("get", "pods", "--field-selector=status.phase=Running", "-o", "name", "--request-timeout=60s")
+            running = len(out.split())
+        except subprocess.CalledProcessError as e:
+            log(f"scale: kubectl get pods failed: {e.stderr.strip()[:200]}")
         if running >= nodes:
             break
         log(f"scale: {running}/{nodes} running after {time.time() - began:.0f} s, rss {proc_status(pid, 'VmRSS') >> 20} MiB")
@@ -182,6 +196,7 @@ def scale_run(gpufleet, work, nodes, time_scale):
     quiet = cpu_by_part(pid)
     threads = len(os.listdir(f"/proc/{pid}/task"))
     result = {
+        "kind": "gpu (g6e.2xlarge, agent + device plugin each)" if gpu else "cpu (m5.large)",
         "nodes": nodes_now, "pods_running": running, "time_scale": time_scale, "ramp_s": round(ramp_s, 1),
         "rss_bytes": proc_status(pid, "VmRSS"), "peak_rss_bytes": proc_status(pid, "VmHWM"), "threads": threads,
         "ramp_cpu_s": {k: round(ramp.get(k, 0) - before.get(k, 0), 2) for k in ramp},
@@ -194,7 +209,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpufleet", required=True)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--nodes", type=int, default=1000, help="simulated CPU nodes (m5.large)")
+    ap.add_argument("--gpu-nodes", type=int, default=200, help="simulated GPU nodes (g6e.2xlarge with the agent)")
     ap.add_argument("--scale-time-scale", type=float, default=20)
     ap.add_argument("--only", choices=["latency", "scale"])
     a = ap.parse_args()
@@ -205,7 +221,10 @@ def main():
         out["latency_median"] = {k: round(sorted(r[k] for r in runs)[len(runs) // 2], 3) for k in runs[0]}
         out["latency_runs"] = len(runs)
     if a.only in (None, "scale"):
-        out["scale"] = scale_run(a.gpufleet, work, a.nodes, a.scale_time_scale)
+        if a.nodes:
+            out["scale_cpu"] = scale_run(a.gpufleet, work, a.nodes, a.scale_time_scale, False)
+        if a.gpu_nodes:
+            out["scale_gpu"] = scale_run(a.gpufleet, work, a.gpu_nodes, a.scale_time_scale, True)
     subprocess.run(["rm", "-rf", work])
     print(json.dumps(out))
 

@@ -29,6 +29,28 @@ std::string Get(const nlohmann::json& j, std::initializer_list<const char*> path
   return at->is_string() ? at->get<std::string>() : "";
 }
 
+// The value at `path`, or a null that is never a member of anything (no throw, no insertion).
+const nlohmann::json& Field(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  static const nlohmann::json kNull;
+  const nlohmann::json* at = &j;
+  for (const char* p : path) {
+    if (!at->is_object()) return kNull;
+    auto it = at->find(p);
+    if (it == at->end()) return kNull;
+    at = &*it;
+  }
+  return *at;
+}
+
+std::vector<std::string> Strings(const nlohmann::json& list) {
+  std::vector<std::string> out;
+  if (!list.is_array()) return out;
+  for (const auto& v : list) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 std::string Seconds(std::chrono::milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.3gs", static_cast<double>(d.count()) / 1000.0);
@@ -78,9 +100,9 @@ void SimulatedKubelet::SyncPod(const nlohmann::json& pod) {
       run->uid = uid;
       run->pod = pod;
       run->start_time = Get(pod, {"status", "startTime"});
-      if (pod["spec"].contains("containers")) {
-        for (const auto& c : pod["spec"]["containers"]) {
-          run->containers.push_back({.name = c.value("name", ""), .image = c.value("image", "")});
+      if (const nlohmann::json& containers = Field(pod, {"spec", "containers"}); containers.is_array()) {
+        for (const auto& c : containers) {
+          run->containers.push_back({.name = Get(c, {"name"}), .image = Get(c, {"image"})});
         }
       }
       pods_[uid] = run;
@@ -170,7 +192,7 @@ nlohmann::json SimulatedKubelet::PodStatus(const PodRun& run) const {
       {"phase", run.phase},
       {"hostIP", id_.private_ip},
       {"hostIPs", {{{"ip", id_.private_ip}}}},
-      {"qosClass", run.pod["status"].value("qosClass", "BestEffort")},
+      {"qosClass", Get(run.pod, {"status", "qosClass"}).empty() ? "BestEffort" : Get(run.pod, {"status", "qosClass"})},
       {"conditions",
        {condition("PodReadyToStartContainers", run.stage != PodRun::Stage::kAdmitting && !done),
         condition("Initialized", true), condition("Ready", all_running, all_running ? nullptr : not_ready),
@@ -201,7 +223,13 @@ void SimulatedKubelet::PatchPodStatus(const std::shared_ptr<PodRun>& run, const 
 void SimulatedKubelet::Admit(const std::shared_ptr<PodRun>& run) {
   // Extended resources (nvidia.com/gpu, ...) are allocated at admission, from the limits.
   std::map<std::string, int64_t> wanted;
-  for (const auto& c : run->pod["spec"].value("containers", nlohmann::json::array())) {
+  nlohmann::json pod;
+  {
+    std::lock_guard lock(mu_);  // SyncPod replaces run->pod
+    pod = run->pod;
+  }
+  const nlohmann::json& containers = Field(pod, {"spec", "containers"});
+  for (const auto& c : containers.is_array() ? containers : nlohmann::json::array()) {
     if (!c.contains("resources") || !c["resources"].contains("limits")) continue;
     auto limits = core::ResourceList::FromJsonValue(c["resources"]["limits"]);
     if (!limits.ok()) continue;
@@ -270,15 +298,17 @@ void SimulatedKubelet::StartContainer(const std::shared_ptr<PodRun>& run) {
     c.started_at = now;
   }
   nlohmann::json status = PodStatus(*run);
+  const nlohmann::json pod = run->pod;  // SyncPod replaces run->pod under mu_
   lock.unlock();
   PatchPodStatus(run, status);
   for (const auto& c : run->containers) Event(run, "Normal", "Started", "Started container " + c.name);
 
   // The programs start after the Running status is written, so a quick exit never precedes it.
-  const auto& specs = run->pod["spec"]["containers"];
+  const nlohmann::json specs = Field(pod, {"spec", "containers"}).is_array() ? Field(pod, {"spec", "containers"})
+                                                                              : nlohmann::json::array();
   std::map<std::string, std::string> annotations;
-  if (run->pod["metadata"].contains("annotations")) {
-    for (const auto& [k, v] : run->pod["metadata"]["annotations"].items()) {
+  if (const nlohmann::json& a = Field(pod, {"metadata", "annotations"}); a.is_object()) {
+    for (const auto& [k, v] : a.items()) {
       if (v.is_string()) annotations[k] = v.get<std::string>();
     }
   }
@@ -297,17 +327,19 @@ void SimulatedKubelet::StartContainer(const std::shared_ptr<PodRun>& run) {
     ctx.pod = run->name;
     ctx.container = run->containers[i].name;
     ctx.image = run->containers[i].image;
-    ctx.command = spec.value("command", std::vector<std::string>{});
-    ctx.args = spec.value("args", std::vector<std::string>{});
+    ctx.command = Strings(Field(spec, {"command"}));
+    ctx.args = Strings(Field(spec, {"args"}));
     ctx.annotations = annotations;
     ctx.time_scale = env_.time_scale;
-    for (const auto& e : spec.value("env", nlohmann::json::array())) {
-      std::string value = e.value("value", "");
+    const nlohmann::json& env = Field(spec, {"env"});
+    for (const auto& e : env.is_array() ? env : nlohmann::json::array()) {
+      if (!e.is_object()) continue;
+      std::string value = Get(e, {"value"});
       const std::string field = Get(e, {"valueFrom", "fieldRef", "fieldPath"});
       if (field == "spec.nodeName") value = id_.name;
       if (field == "metadata.name") value = run->name;
       if (field == "metadata.namespace") value = run->ns;
-      ctx.env[e.value("name", "")] = value;
+      ctx.env[Get(e, {"name"})] = value;
     }
     if (i == 0) {
       for (const auto& a : run->devices) ctx.env.insert(a.envs.begin(), a.envs.end());
@@ -364,7 +396,7 @@ void SimulatedKubelet::ContainerExited(const std::shared_ptr<PodRun>& run, int g
   c.finished_at = core::FormatRfc3339(env_.clock->Now());
   const bool all_exited = std::all_of(run->containers.begin(), run->containers.end(), [](const auto& x) { return x.exited; });
   const bool all_zero = std::all_of(run->containers.begin(), run->containers.end(), [](const auto& x) { return x.exit_code == 0; });
-  const std::string policy = run->pod["spec"].value("restartPolicy", "Always");
+  const std::string policy = Get(run->pod, {"spec", "restartPolicy"}).empty() ? "Always" : Get(run->pod, {"spec", "restartPolicy"});
   const bool restart = all_exited && (policy == "Always" || (policy == "OnFailure" && !all_zero));
   if (all_exited && !restart) {
     run->stage = PodRun::Stage::kDone;
@@ -480,14 +512,21 @@ void SimulatedKubelet::LoadCheckpoint() {
     kLog.Warn("ignoring an unreadable device checkpoint", {{"node", id_.name}});
     return;
   }
-  std::lock_guard lock(mu_);
-  for (const auto& [uid, list] : j.items()) {
-    for (const auto& a : list) {
-      checkpoint_[uid].push_back({.resource = a.value("resource", ""),
-                                  .device_ids = a.value("deviceIDs", std::vector<std::string>{}),
-                                  .envs = a.value("envs", std::map<std::string, std::string>{})});
+  std::map<std::string, std::vector<DeviceAllocation>> read;
+  try {
+    for (const auto& [uid, list] : j.items()) {
+      for (const auto& a : list) {
+        read[uid].push_back({.resource = a.value("resource", ""),
+                             .device_ids = a.value("deviceIDs", std::vector<std::string>{}),
+                             .envs = a.value("envs", std::map<std::string, std::string>{})});
+      }
     }
+  } catch (const nlohmann::json::exception& e) {
+    kLog.Warn("ignoring a malformed device checkpoint", {{"node", id_.name}, {"error", e.what()}});
+    return;
   }
+  std::lock_guard lock(mu_);
+  checkpoint_ = std::move(read);
 }
 
 }  // namespace gpufleet::sim
