@@ -100,6 +100,11 @@ std::vector<std::string> ReservationLedger::Held(const std::string& claim) const
   return it == held_.end() ? std::vector<std::string>() : std::vector<std::string>(it->second.begin(), it->second.end());
 }
 
+int64_t ReservationLedger::Remaining(const std::string& id) const {
+  auto it = remaining_.find(id);
+  return it == remaining_.end() ? 0 : it->second;
+}
+
 SolveContext::SolveContext(const Input& input, const Options& opts) : in(input), options(opts), reservations(input) {
   for (const Pod& p : in.pods) resources.Register(p.requests);
   for (const InstanceType& t : in.instance_types) resources.Register(t.capacity);

@@ -39,6 +39,8 @@ class ReservationLedger {
   void Release(const std::string& claim, const std::string& id);
   bool Holds(const std::string& claim, const std::string& id) const;
   std::vector<std::string> Held(const std::string& claim) const;
+  // How many more instances `id` can start (0 for an unknown reservation).
+  int64_t Remaining(const std::string& id) const;
 
  private:
   std::unordered_map<std::string, int64_t> remaining_;
@@ -149,6 +151,8 @@ class Claim {
                 bool explain, const Relaxation& relax);
   const std::vector<size_t>& pods() const { return pods_; }
   const std::vector<size_t>& instance_types() const { return *types_; }
+  // The placeholder hostname: the claim's name in the ReservationLedger.
+  const std::string& hostname() const { return hostname_; }
   // Whether the type can hold everything the claim holds now.
   bool FitsType(size_t type) const;
   // The one zone the claim's requirements allow, or "" when they allow several.

@@ -4,7 +4,9 @@
 #include <limits>
 #include <functional>
 #include <map>
+#include <iterator>
 #include <optional>
+#include <set>
 
 namespace gpufleet::scheduling {
 namespace {
@@ -170,10 +172,39 @@ struct Group {
   std::vector<size_t> pods;
 };
 
+// A capacity reservation the group can launch into.
+struct Reservation {
+  std::string id;
+  core::Requirements requirements;  // the group's, pinned to the reservation
+  std::vector<size_t> types;        // the types offering it under `requirements`
+  size_t type = 0;                  // of those, the one holding the most of the group's pods
+  size_t holds = 0;                 // how many (first fit)
+  double price = 0;                 // its reserved offering there
+  int64_t available = 0;            // instances this solve can still start for the group
+};
+
+// A node of the plan launching into a reservation, and the pods it holds.
+struct ReservedNode {
+  const Reservation* reservation;
+  std::vector<size_t> pods;
+};
+
+// The pods of `pods`, in order, that one node with `room` takes: each one that still fits.
+std::vector<size_t> FirstFit(const SolveContext& ctx, const std::vector<size_t>& pods, const ResourceVector& room) {
+  std::vector<size_t> taken;
+  ResourceVector used = ctx.resources.Zero();
+  for (size_t p : pods) {
+    if (!FitsSum(used, ctx.pod_requests[p], room)) continue;
+    AddTo(used, ctx.pod_requests[p]);
+    taken.push_back(p);
+  }
+  return taken;
+}
+
 }  // namespace
 
 void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& templates, const Topology& topology,
-                     Result& result) {
+                     const std::vector<std::string>& claim_names, Result& result) {
   const Input& in = ctx.in;
   // Groups of identical, unconstrained GPU pods whose claims hold nothing else.
   std::map<std::string, Group> groups;
@@ -185,8 +216,10 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
     }
     const Pod& first = in.pods[claim.pods.front()];
     std::string key;
-    // Claims launching into capacity reservations keep them (reserved capacity is prepaid).
-    bool eligible = claim.requirements.Find(keys::kReservationId) == nullptr;
+    // Claims launching into capacity reservations join the group too: the re-pack hands their
+    // reservations back and fills reserved instances first (an underfilled reserved claim next
+    // to on-demand ones is re-packed).
+    bool eligible = true;
     for (size_t p : claim.pods) {
       const Pod& pod = in.pods[p];
       if (!IsGpuPod(pod) || !pod.host_ports.empty() || !pod.alternative_requirements.empty() ||
@@ -208,6 +241,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
 
   std::vector<bool> replaced(result.new_claims.size(), false);
   std::vector<NewNodeClaim> added;
+  size_t reserved_claims = 0;  // names the re-pack's reserved claims in the ledger
   for (auto& entry : groups) {
     Group& g = entry.second;  // a plain reference: lambdas below capture it (clang 14 cannot capture bindings)
     if (ctx.options.out_of_time && ctx.options.out_of_time()) break;  // keep the greedy claims
@@ -215,44 +249,160 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
     core::Requirements reqs = tmpl.requirements();
     reqs.Add(in.pods[g.pods.front()].requirements);
     const DaemonRoom& daemon = tmpl.daemon_room();
+    std::sort(g.pods.begin(), g.pods.end());
 
+    // Offerings that are not reserved price the knapsack's candidates; types that could launch
+    // into a reservation under `reqs` are noted, so that the claims listing them are kept out of
+    // it (capacity-type NotIn [reserved]) and cannot take an instance planned for a reserved
+    // claim (the AWS launch prefers reserved capacity whenever a claim allows it).
+    core::Requirements unreserved = reqs;
+    unreserved.Add(core::Requirement::NotIn(keys::kCapacityType, {std::string(CapacityTypeName(CapacityType::kReserved))}));
+    core::Requirements any_reserved = reqs;
+    any_reserved.Add(core::Requirement::In(keys::kCapacityType, {std::string(CapacityTypeName(CapacityType::kReserved))}));
     std::vector<Candidate> candidates;
-    bool reserved = false;
+    std::set<size_t> reservable;
+    std::map<std::string, Reservation> reservations;
     for (size_t t : tmpl.instance_types()) {
       const InstanceType& type = in.instance_types[t];
       if (!type.requirements.DoesIntersect(reqs)) continue;
-      const Offering* offering = CheapestOffering(type, reqs);
-      if (offering == nullptr) continue;
-      // Reservations are counted per instance; the search would use them without limit.
-      if (offering->capacity_type == CapacityType::kReserved) reserved = true;
-      candidates.push_back({t, offering->price, &daemon.room[t]});
+      if (type.requirements.DoesIntersect(unreserved)) {
+        if (const Offering* o = CheapestOffering(type, unreserved); o != nullptr) candidates.push_back({t, o->price, &daemon.room[t]});
+      }
+      if (!ctx.type_has_reserved[t] || !type.requirements.DoesIntersect(any_reserved) ||
+          CheapestOffering(type, any_reserved) == nullptr) {
+        continue;
+      }
+      reservable.insert(t);
+      for (const Offering& o : type.offerings) {
+        if (o.capacity_type != CapacityType::kReserved || o.reservation_id.empty()) continue;
+        core::Requirements pinned = any_reserved;
+        pinned.Add(core::Requirement::In(keys::kReservationId, {o.reservation_id}));
+        const Offering* offered = CheapestOffering(type, pinned);
+        if (offered == nullptr) continue;
+        Reservation& r = reservations[o.reservation_id];
+        if (std::find(r.types.begin(), r.types.end(), t) != r.types.end()) continue;
+        const size_t holds = FirstFit(ctx, g.pods, daemon.room[t]).size();
+        const bool better = r.types.empty() || holds > r.holds ||
+                            (holds == r.holds && (offered->price < r.price ||
+                                                  (offered->price == r.price && type.name < in.instance_types[r.type].name)));
+        if (r.types.empty()) {
+          r.id = o.reservation_id;
+          r.requirements = std::move(pinned);
+        }
+        r.types.push_back(t);
+        if (better) {
+          r.type = t;
+          r.holds = holds;
+          r.price = offered->price;
+        }
+      }
     }
-    if (reserved || candidates.empty()) continue;
+    if (candidates.empty() && reservations.empty()) continue;
 
-    // The pods by shape (identical requests).
+    // Reserved capacity first. Reserved instances are prepaid (priced at on-demand / 1e7 only so
+    // that they sort first), so a plan should put as many pods on them as they hold: with
+    // identical pods, any plan is m pods on reserved instances plus an on-demand plan for the
+    // other n - m, and the cheapest on-demand cost is monotone in the pods left (a node of a plan
+    // for n pods still holds its pods less one), so the largest m, min(n, what the available
+    // instances hold), is optimal; filling each instance fully and taking the reservations that
+    // hold the most pods first reaches it with the fewest reserved instances. Reservations count
+    // what this solve has left (the greedy claims' use subtracted) plus what the group's own
+    // claims hold, as the re-pack hands those back. For several shapes the fill is first fit in
+    // pod order, a heuristic; the rest is still packed exactly.
+    //
+    // Strict reservations (Options::strict_reservations) need nothing more: every pod this plan
+    // puts on-demand was left over once each reservation that can hold one of them was full, so
+    // none is compatible with a reservation that still has room. Karpenter would hold those pods
+    // back for one solve and then, the reservations being taken by the in-flight reserved claims
+    // (the provisioner subtracts them, the offerings become unavailable), launch them on-demand:
+    // the same nodes, reached here in one solve.
+    std::vector<Reservation*> order;
+    for (auto& [id, r] : reservations) {
+      r.available = ctx.reservations.Remaining(id);
+      for (size_t c : g.claims) r.available += ctx.reservations.Holds(claim_names[c], id) ? 1 : 0;
+      if (r.available > 0 && r.holds > 0) order.push_back(&r);
+    }
+    std::sort(order.begin(), order.end(), [](const Reservation* a, const Reservation* b) {
+      if (a->holds != b->holds) return a->holds > b->holds;
+      if (a->price != b->price) return a->price < b->price;
+      return a->id < b->id;
+    });
+    std::vector<ReservedNode> reserved_nodes;
+    std::vector<size_t> rest = g.pods;
+    for (const Reservation* r : order) {
+      for (int64_t i = 0; i < r->available && !rest.empty(); ++i) {
+        std::vector<size_t> node = FirstFit(ctx, rest, daemon.room[r->type]);
+        if (node.empty()) break;
+        std::vector<size_t> left;
+        std::set_difference(rest.begin(), rest.end(), node.begin(), node.end(), std::back_inserter(left));
+        rest = std::move(left);
+        reserved_nodes.push_back({r, std::move(node)});
+      }
+    }
+
+    // The other pods by shape (identical requests).
     std::map<ResourceVector, std::vector<size_t>> by_shape;
-    for (size_t p : g.pods) by_shape[ctx.pod_requests[p]].push_back(p);
+    for (size_t p : rest) by_shape[ctx.pod_requests[p]].push_back(p);
     std::vector<Shape> shapes;
     for (auto& [need, pods] : by_shape) {
       std::sort(pods.begin(), pods.end());
       shapes.push_back({need, std::move(pods)});
     }
-    // Replaces `claims` (holding exactly the pods of `plan`) when the plan is strictly cheaper.
-    auto adopt = [&](const std::vector<size_t>& claims, const Plan& plan) {
+    // Replaces `claims` (holding exactly the pods of `reserved` and `plan`) when that is strictly
+    // cheaper, keeping the reservation ledger in step.
+    auto adopt = [&](const std::vector<size_t>& claims, const std::vector<ReservedNode>& reserved, const Plan& plan) {
       double current = 0;
       for (size_t c : claims) current += ClaimPrice(ctx, result.new_claims[c]);
-      if (!(plan.cost < current - 1e-9)) return;
-      for (const std::vector<size_t>& node_pods : plan.nodes) {
+      double cost = plan.cost;
+      for (const ReservedNode& node : reserved) cost += node.reservation->price;
+      if (!(cost < current - 1e-9)) return;
+      for (size_t c : claims) {
+        for (const std::string& id : ctx.reservations.Held(claim_names[c])) ctx.reservations.Release(claim_names[c], id);
+      }
+      auto make_claim = [&](const core::Requirements& requirements, const std::vector<size_t>& node_pods) {
         NewNodeClaim claim;
         claim.nodepool = g.nodepool;
-        claim.requirements = reqs;
+        claim.requirements = requirements;
         claim.pods = node_pods;
         std::sort(claim.pods.begin(), claim.pods.end());
+        for (size_t p : claim.pods) (void)core::MergeInto(claim.requests, in.pods[p].requests);
+        return claim;
+      };
+      auto total_of = [&](const std::vector<size_t>& node_pods) {
         ResourceVector total = ctx.resources.Zero();
-        for (size_t p : claim.pods) {
-          (void)core::MergeInto(claim.requests, in.pods[p].requests);
-          AddTo(total, ctx.pod_requests[p]);
+        for (size_t p : node_pods) AddTo(total, ctx.pod_requests[p]);
+        return total;
+      };
+      // A reserved node: pinned to its reservation (capacity-type In [reserved] and its id, as
+      // Claim::Finalize pins the greedy solve's reserved claims), over the types offering it that
+      // hold its pods, and holding one instance of it in the ledger.
+      for (const ReservedNode& node : reserved) {
+        const Reservation& r = *node.reservation;
+        NewNodeClaim claim = make_claim(r.requirements, node.pods);
+        const ResourceVector total = total_of(claim.pods);
+        std::vector<std::pair<double, size_t>> fitting;
+        for (size_t t : r.types) {
+          if (!Fits(total, daemon.room[t])) continue;
+          const Offering* o = CheapestOffering(in.instance_types[t], r.requirements);
+          if (o != nullptr) fitting.emplace_back(o->price, t);
         }
+        std::stable_sort(fitting.begin(), fitting.end(), [&](const auto& a, const auto& b) {
+          if (a.first != b.first) return a.first < b.first;
+          return in.instance_types[a.second].name < in.instance_types[b.second].name;
+        });
+        for (const auto& [price, t] : fitting) {
+          if (claim.instance_types.size() >= ctx.options.max_instance_types) break;
+          claim.instance_types.push_back(t);
+        }
+        if (!claim.instance_types.empty()) {
+          (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
+        }
+        (void)ctx.reservations.Reserve("gpu-cost-placeholder-" + std::to_string(reserved_claims++), r.id);
+        added.push_back(std::move(claim));
+      }
+      for (const std::vector<size_t>& node_pods : plan.nodes) {
+        NewNodeClaim claim = make_claim(reqs, node_pods);
+        const ResourceVector total = total_of(claim.pods);
         // Every type that holds this node's pods, cheapest first.
         std::vector<const Candidate*> fitting;
         for (const Candidate& c : candidates) {
@@ -262,10 +412,13 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
           if (a->price != b->price) return a->price < b->price;
           return in.instance_types[a->type].name < in.instance_types[b->type].name;
         });
+        bool lists_reservable = false;
         for (const Candidate* c : fitting) {
           if (claim.instance_types.size() >= ctx.options.max_instance_types) break;
           claim.instance_types.push_back(c->type);
+          lists_reservable = lists_reservable || reservable.count(c->type) != 0;
         }
+        if (lists_reservable) claim.requirements = unreserved;
         if (!claim.instance_types.empty()) {
           (void)core::MergeInto(claim.requests, daemon.overhead[claim.instance_types.front()]);
         }
@@ -274,9 +427,32 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       for (size_t c : claims) replaced[c] = true;
     };
 
+    if (!reserved_nodes.empty()) {
+      // The rest: exact when the state space allows, else shape by shape.
+      std::optional<Plan> plan = Plan{};
+      if (shapes.size() == 1) {
+        plan = PlanOneShape(shapes[0], candidates);
+      } else if (shapes.size() > 1) {
+        plan = PlanShapes(shapes, candidates);
+        if (!plan) {
+          plan = Plan{};
+          for (const Shape& shape : shapes) {
+            std::optional<Plan> part = PlanOneShape(shape, candidates);
+            if (!part) {
+              plan.reset();
+              break;
+            }
+            plan->cost += part->cost;
+            plan->nodes.insert(plan->nodes.end(), part->nodes.begin(), part->nodes.end());
+          }
+        }
+      }
+      if (plan) adopt(g.claims, reserved_nodes, *plan);
+      continue;
+    }
     std::optional<Plan> plan = shapes.size() == 1 ? PlanOneShape(shapes[0], candidates) : PlanShapes(shapes, candidates);
     if (plan) {
-      adopt(g.claims, *plan);
+      adopt(g.claims, {}, *plan);
       continue;
     }
     // Too many mixed shapes for the exact search: re-pack, shape by shape, the claims that hold
@@ -293,7 +469,7 @@ void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& 
       }
       if (held.pods.empty()) continue;
       std::sort(held.pods.begin(), held.pods.end());
-      if (std::optional<Plan> part = PlanOneShape(held, candidates)) adopt(pure, *part);
+      if (std::optional<Plan> part = PlanOneShape(held, candidates)) adopt(pure, {}, *part);
     }
   }
   if (added.empty()) return;

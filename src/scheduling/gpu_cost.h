@@ -13,8 +13,15 @@
 // A node given m pods lists every type holding m, cheapest first, so the launch keeps
 // Karpenter's flexibility and its cheapest choice is the optimum. The greedy claims are replaced
 // only when the optimum is strictly cheaper. O(pods x types) per group.
+//
+// Capacity reservations (ODCRs, capacity blocks) are prepaid: a group that can launch into some
+// fills as many reserved instances as this solve still has (SolveContext::reservations, which
+// the re-pack keeps up to date), each pinned to its reservation as the greedy solve pins its
+// reserved claims, and re-packs only the rest with the knapsack over offerings that are not
+// reserved (those claims cannot take a reservation: capacity-type NotIn [reserved]).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "scheduling/claim.h"
@@ -23,7 +30,9 @@
 namespace gpufleet::scheduling {
 
 // `result` holds the greedy solve's claims and placements; they are rewritten in place.
+// `claim_names` are the claims' names in ctx.reservations (their placeholder hostnames), one per
+// result.new_claims.
 void OptimizeGpuCost(const SolveContext& ctx, const std::vector<ClaimTemplate>& templates, const Topology& topology,
-                     Result& result);
+                     const std::vector<std::string>& claim_names, Result& result);
 
 }  // namespace gpufleet::scheduling

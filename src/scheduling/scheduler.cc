@@ -260,9 +260,13 @@ class Solver {
   }
 
   Result Finish(Result result) {
-    for (Claim& claim : claims_) result.new_claims.push_back(claim.Finalize(ctx_));
+    std::vector<std::string> names;
+    for (Claim& claim : claims_) {
+      result.new_claims.push_back(claim.Finalize(ctx_));
+      names.push_back(claim.hostname());
+    }
     // The re-pack is an improvement, not a placement: a solve out of time skips it.
-    if (options_.optimize_gpu_cost && !result.timed_out) OptimizeGpuCost(ctx_, templates_, *topology_, result);
+    if (options_.optimize_gpu_cost && !result.timed_out) OptimizeGpuCost(ctx_, templates_, *topology_, names, result);
     return result;
   }
 

@@ -2,6 +2,7 @@
 // that proves the re-packed total is the minimum on small cases.
 #include "scheduling/gpu_cost.h"
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <random>
@@ -144,6 +145,225 @@ TEST(GpuCostTest, PodsWithTopologyKeepKarpentersDecisions) {
   greedy.optimize_gpu_cost = false;
   EXPECT_EQ(Solve(in).new_claims.size(), Solve(in, greedy).new_claims.size());
   EXPECT_EQ(Solve(in).new_claims.size(), 1u);
+}
+
+// The example from `gpufleet up`: L40S types at us-east-1 on-demand prices (g6e.2xlarge is
+// type 0 of G6eCluster, g6e.12xlarge type 1).
+const Shape kG6e2Xlarge{"g6e.2xlarge", 8, 65536, 58, 1, 45776, 2.24208};
+const Shape kG6e12Xlarge{"g6e.12xlarge", 48, 393216, 292, 4, 45776, 10.49264};
+const Shape kG6e48Xlarge{"g6e.48xlarge", 192, 1572864, 492, 8, 45776, 30.13118};
+
+Input G6eCluster() { return Cluster({kG6e2Xlarge, kG6e12Xlarge, kG6e48Xlarge}); }
+
+// A capacity reservation for `count` more instances of in.instance_types[type] in us-east-1a, as
+// the AWS provider offers it (on-demand / 1e7); unavailable once used up.
+void AddReservation(Input& in, size_t type, const std::string& id, int count) {
+  InstanceType& t = in.instance_types[type];
+  t.offerings.push_back({.zone = "us-east-1a", .capacity_type = CapacityType::kReserved,
+                         .price = t.offerings[0].price / 1e7, .available = count > 0, .reservation_id = id,
+                         .reservation_capacity = count});
+  core::Requirements reqs;
+  for (const auto& [key, r] : t.requirements.ByKey()) {
+    if (key != keys::kCapacityType) reqs.Add(r);
+  }
+  reqs.Add(core::Requirement::In(keys::kCapacityType, {"on-demand", "reserved"}));
+  t.requirements = reqs;
+}
+
+bool PinnedTo(const NewNodeClaim& c, const std::string& id) {
+  const core::Requirement ct = c.requirements.Get(keys::kCapacityType);
+  return ct.Has("reserved") && !ct.Has("on-demand") && !ct.Has("spot") && c.requirements.Get(keys::kReservationId).Has(id);
+}
+
+// Every placement points at the claim that lists the pod, and the other way round.
+void ExpectConsistent(const Result& r) {
+  std::vector<int> seen(r.placements.size(), 0);
+  for (size_t c = 0; c < r.new_claims.size(); ++c) {
+    for (size_t p : r.new_claims[c].pods) {
+      ++seen[p];
+      EXPECT_EQ(r.placements[p].kind, Kind::kNewNodeClaim);
+      EXPECT_EQ(r.placements[p].index, c);
+    }
+  }
+  for (size_t p = 0; p < r.placements.size(); ++p) {
+    EXPECT_EQ(seen[p], r.placements[p].kind == Kind::kNewNodeClaim ? 1 : 0) << "pod " << p;
+  }
+}
+
+// Claims pinned to `id`.
+int ReservedClaims(const Result& r, const std::string& id) {
+  int n = 0;
+  for (const NewNodeClaim& c : r.new_claims) n += PinnedTo(c, id) ? 1 : 0;
+  return n;
+}
+
+// The price of the claims not pinned to a reservation, each at its cheapest type; none of them
+// may take reserved capacity.
+double OnDemandTotal(const Input& in, const Result& r) {
+  double total = 0;
+  for (const NewNodeClaim& c : r.new_claims) {
+    if (c.requirements.Has(keys::kReservationId)) continue;
+    EXPECT_FALSE(c.requirements.Get(keys::kCapacityType).Has("reserved")) << "an on-demand claim could take the reservation";
+    const Offering* o = CheapestOffering(in.instance_types[c.instance_types.front()], c.requirements);
+    EXPECT_NE(o, nullptr);
+    if (o != nullptr) {
+      EXPECT_EQ(o->capacity_type, CapacityType::kOnDemand);
+      total += o->price;
+    }
+  }
+  return total;
+}
+
+TEST(GpuCostTest, ReservedCapacityFirstThenTheCheapestOnDemand) {
+  // Four 1-GPU pods, an ODCR with two g6e.2xlarge left: greedy packing puts all four on a
+  // g6e.12xlarge on-demand ($10.49/h); two reserved g6e.2xlarge (prepaid) and two on-demand
+  // ($4.48/h) are the cheapest.
+  Input in = G6eCluster();
+  AddReservation(in, 0, "cr-l40s", 2);
+  for (int i = 0; i < 4; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), 1));
+  Options greedy;
+  greedy.optimize_gpu_cost = false;
+  const Result before = Solve(in, greedy);
+  ASSERT_EQ(before.new_claims.size(), 1u);
+  EXPECT_EQ(in.instance_types[before.new_claims[0].instance_types[0]].name, "g6e.12xlarge");
+  EXPECT_EQ(ReservedClaims(before, "cr-l40s"), 0);
+
+  for (bool strict : {true, false}) {
+    SCOPED_TRACE(strict ? "strict reservations" : "reservations not strict");
+    Options options;
+    options.strict_reservations = strict;
+    const Result r = Solve(in, options);
+    ASSERT_EQ(r.new_claims.size(), 4u);
+    EXPECT_EQ(Placed(r), 4);
+    ExpectConsistent(r);
+    EXPECT_EQ(ReservedClaims(r, "cr-l40s"), 2);
+    for (const NewNodeClaim& c : r.new_claims) {
+      EXPECT_EQ(c.pods.size(), 1u);
+      EXPECT_EQ(in.instance_types[c.instance_types.front()].name, "g6e.2xlarge");
+      if (PinnedTo(c, "cr-l40s")) {
+        ASSERT_EQ(c.instance_types.size(), 1u) << "only the reserved type launches into the reservation";
+        EXPECT_EQ(CheapestOffering(in.instance_types[c.instance_types[0]], c.requirements)->capacity_type,
+                  CapacityType::kReserved);
+      }
+    }
+    EXPECT_NEAR(OnDemandTotal(in, r), 2 * 2.24208, 1e-9);
+  }
+}
+
+TEST(GpuCostTest, OnePodTakesOneReservedInstance) {
+  Input in = G6eCluster();
+  AddReservation(in, 0, "cr-l40s", 2);
+  in.pods = {GpuPod("a", 1)};
+  const Result r = Solve(in);
+  ASSERT_EQ(r.new_claims.size(), 1u);
+  ExpectConsistent(r);
+  EXPECT_TRUE(PinnedTo(r.new_claims[0], "cr-l40s"));
+  ASSERT_EQ(r.new_claims[0].instance_types.size(), 1u);
+  EXPECT_EQ(in.instance_types[r.new_claims[0].instance_types[0]].name, "g6e.2xlarge");
+}
+
+TEST(GpuCostTest, AReservationUsedUpByInFlightClaimsLeavesTheKnapsack) {
+  // The provisioner subtracts the instances in-flight claims hold: nothing left, the offering
+  // is unavailable, and the group is packed as if there were no reservation.
+  Input plain = G6eCluster();
+  for (int i = 0; i < 4; ++i) plain.pods.push_back(GpuPod("p" + std::to_string(i), 1));
+  Input in = plain;
+  AddReservation(in, 0, "cr-l40s", 0);
+  const Result expected = Solve(plain);
+  const Result r = Solve(in);
+  ASSERT_EQ(r.new_claims.size(), 4u) << "four g6e.2xlarge ($8.97/h) beat a g6e.12xlarge";
+  ExpectConsistent(r);
+  ASSERT_EQ(r.new_claims.size(), expected.new_claims.size());
+  for (size_t c = 0; c < r.new_claims.size(); ++c) {
+    EXPECT_EQ(r.new_claims[c].pods, expected.new_claims[c].pods);
+    EXPECT_EQ(r.new_claims[c].instance_types, expected.new_claims[c].instance_types);
+    EXPECT_EQ(r.new_claims[c].requirements, expected.new_claims[c].requirements);
+  }
+  EXPECT_NEAR(Total(in, r), 4 * 2.24208, 1e-9);
+}
+
+TEST(GpuCostTest, PodsTheReservedTypeCannotHoldIgnoreTheReservation) {
+  // 2-GPU pods do not fit the reserved 1-GPU g6e.2xlarge: the same plan as without it.
+  Input plain = G6eCluster();
+  for (int i = 0; i < 6; ++i) plain.pods.push_back(GpuPod("p" + std::to_string(i), 2));
+  Input in = plain;
+  AddReservation(in, 0, "cr-l40s", 2);
+  const Result expected = Solve(plain);
+  const Result r = Solve(in);
+  ASSERT_EQ(r.new_claims.size(), 3u);
+  ExpectConsistent(r);
+  for (const NewNodeClaim& c : r.new_claims) {
+    EXPECT_EQ(in.instance_types[c.instance_types.front()].name, "g6e.12xlarge");
+    EXPECT_EQ(c.pods.size(), 2u);
+  }
+  ASSERT_EQ(r.new_claims.size(), expected.new_claims.size());
+  for (size_t c = 0; c < r.new_claims.size(); ++c) {
+    EXPECT_EQ(r.new_claims[c].pods, expected.new_claims[c].pods);
+    EXPECT_EQ(r.new_claims[c].instance_types, expected.new_claims[c].instance_types);
+    EXPECT_EQ(r.new_claims[c].requirements, expected.new_claims[c].requirements);
+  }
+  EXPECT_NEAR(Total(in, r), 3 * 10.49264, 1e-9);
+}
+
+TEST(GpuCostTest, AnUnderfilledReservedClaimIsRefilled) {
+  // One reserved g6e.12xlarge (4 GPUs), nine 1-GPU pods: greedy packing fills a g6e.48xlarge
+  // on-demand and puts the ninth pod alone on the reserved node. Four pods belong on the
+  // reserved node and five on g6e.2xlarge on-demand.
+  Input in = G6eCluster();
+  AddReservation(in, 1, "cr-12x", 1);
+  for (int i = 0; i < 9; ++i) in.pods.push_back(GpuPod("p" + std::to_string(i), 1));
+  Options greedy;
+  greedy.optimize_gpu_cost = false;
+  const Result before = Solve(in, greedy);
+  ASSERT_EQ(before.new_claims.size(), 2u);
+  EXPECT_EQ(ReservedClaims(before, "cr-12x"), 1);
+  EXPECT_NEAR(Total(in, before), 30.13118, 1e-5) << "a g6e.48xlarge on-demand and the reserved node";
+
+  const Result r = Solve(in);
+  EXPECT_EQ(Placed(r), 9);
+  ExpectConsistent(r);
+  ASSERT_EQ(ReservedClaims(r, "cr-12x"), 1) << "the reservation has one instance: never two claims in it";
+  for (const NewNodeClaim& c : r.new_claims) {
+    if (PinnedTo(c, "cr-12x")) {
+      EXPECT_EQ(c.pods.size(), 4u);
+      EXPECT_EQ(in.instance_types[c.instance_types.front()].name, "g6e.12xlarge");
+    } else {
+      EXPECT_EQ(in.instance_types[c.instance_types.front()].name, "g6e.2xlarge");
+      EXPECT_TRUE(std::find(c.instance_types.begin(), c.instance_types.end(), 1) != c.instance_types.end())
+          << "g6e.12xlarge stays listed, on-demand only";
+    }
+  }
+  EXPECT_EQ(r.new_claims.size(), 6u);
+  EXPECT_NEAR(OnDemandTotal(in, r), 5 * 2.24208, 1e-9);
+}
+
+TEST(GpuCostTest, GroupsSharingAReservationDoNotDoubleBookIt) {
+  // Two pools, each with three 1-GPU pods, and two reserved g6e.2xlarge between them: two
+  // reserved claims in all, the other four pods on-demand, in either reservation mode.
+  Input in = G6eCluster();
+  AddReservation(in, 0, "cr-l40s", 2);
+  in.nodepools[0].name = "gpu-a";
+  NodePool b = in.nodepools[0];
+  b.name = "gpu-b";
+  in.nodepools.push_back(b);
+  for (const char* pool : {"gpu-a", "gpu-b"}) {
+    for (int i = 0; i < 3; ++i) {
+      Pod p = GpuPod(std::string(pool) + "-" + std::to_string(i), 1);
+      p.requirements.Add(core::Requirement::In(keys::kNodePool, {pool}));
+      in.pods.push_back(p);
+    }
+  }
+  for (bool strict : {true, false}) {
+    SCOPED_TRACE(strict ? "strict reservations" : "reservations not strict");
+    Options options;
+    options.strict_reservations = strict;
+    const Result r = Solve(in, options);
+    EXPECT_EQ(Placed(r), 6);
+    ExpectConsistent(r);
+    EXPECT_EQ(ReservedClaims(r, "cr-l40s"), 2);
+    EXPECT_EQ(r.new_claims.size(), 6u);
+    EXPECT_NEAR(OnDemandTotal(in, r), 4 * 2.24208, 1e-9);
+  }
 }
 
 // Exact minimum for n identical pods by brute force over every way to split them into nodes
