@@ -187,7 +187,6 @@ Status EmbeddedCluster::Init(UpOptions options) {
   if (!prices.ok()) return prices.status();
 
   // 4. The provisioner.
-  provisioner::Controller** controller_slot = nullptr;
   p.provider = std::make_unique<cloud::aws::AwsCloudProvider>(
       *p.ec2, *p.ssm,
       cloud::aws::AwsProviderOptions{
@@ -201,7 +200,6 @@ Status EmbeddedCluster::Init(UpOptions options) {
             return *nc;
           },
           .on_demand_prices = *prices});
-  (void)controller_slot;
   provisioner::ControllerOptions co;
   co.cluster_name = options_.cluster_name;
   co.batch_idle = delays_.batch_idle;
