@@ -11,6 +11,13 @@ const core::log::Logger& InformerLog() {
   return log;
 }
 
+InformerOptions StrippedInformerOptions(Gvr gvr) {
+  InformerOptions o;
+  o.gvr = std::move(gvr);
+  o.transform = StripManagedFields;
+  return o;
+}
+
 void StripManagedFields(json& obj) {
   if (obj.contains("metadata") && obj["metadata"].is_object()) obj["metadata"].erase("managedFields");
 }

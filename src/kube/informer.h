@@ -80,6 +80,8 @@ struct InformerOptions {
 
 // A transform for InformerOptions: removes metadata.managedFields (often a third of an object).
 void StripManagedFields(nlohmann::json& obj);
+// Options for an informer over `gvr` that drops managedFields: what controllers use.
+InformerOptions StrippedInformerOptions(Gvr gvr);
 
 template <typename T>
 class BasicInformer {

@@ -1,24 +1,13 @@
 #include "provisioner/cluster.h"
 
 namespace gpufleet::provisioner {
-namespace {
-
-kube::InformerOptions Options(kube::Gvr gvr) {
-  kube::InformerOptions o;
-  o.gvr = std::move(gvr);
-  o.transform = kube::StripManagedFields;
-  return o;
-}
-
-}  // namespace
-
 Cluster::Cluster(kube::Client& client, core::Clock& clock)
-    : pods(client, Options(kube::Pod::Resource()), clock),
-      nodes(client, Options(kube::Node::Resource()), clock),
-      nodepools(client, Options(kube::NodePool::Resource()), clock),
-      nodeclaims(client, Options(kube::NodeClaim::Resource()), clock),
-      nodeclasses(client, Options(kube::EC2NodeClass::Resource()), clock),
-      daemonsets(client, Options(kube::DaemonSet::Resource()), clock),
+    : pods(client, kube::StrippedInformerOptions(kube::Pod::Resource()), clock),
+      nodes(client, kube::StrippedInformerOptions(kube::Node::Resource()), clock),
+      nodepools(client, kube::StrippedInformerOptions(kube::NodePool::Resource()), clock),
+      nodeclaims(client, kube::StrippedInformerOptions(kube::NodeClaim::Resource()), clock),
+      nodeclasses(client, kube::StrippedInformerOptions(kube::EC2NodeClass::Resource()), clock),
+      daemonsets(client, kube::StrippedInformerOptions(kube::DaemonSet::Resource()), clock),
       client_(client),
       clock_(clock),
       recorder_(client, clock, "karpenter") {

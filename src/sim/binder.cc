@@ -20,13 +20,6 @@ const core::log::Logger kLog("binder");
 // Pods without a node, under the single value "true": a pass reads these, not every pod.
 constexpr const char* kUnbound = "unbound";
 
-kube::InformerOptions InformerFor(kube::Gvr gvr) {
-  kube::InformerOptions o;
-  o.gvr = std::move(gvr);
-  o.transform = kube::StripManagedFields;
-  return o;
-}
-
 // A node pods may be bound to. Cordoned nodes stay candidates: ToExistingNode gives them the
 // unschedulable taint, so only pods that tolerate it go there, as with kube-scheduler.
 bool Candidate(const kube::Node& node) { return node.IsReady() && !node.metadata.deletion_timestamp; }
@@ -45,8 +38,8 @@ Binder::Binder(kube::Client& client, core::Clock& clock, BinderOptions options)
     : client_(client),
       clock_(clock),
       options_(std::move(options)),
-      pods_(client, InformerFor(kube::Pod::Resource()), clock),
-      nodes_(client, InformerFor(kube::Node::Resource()), clock),
+      pods_(client, kube::StrippedInformerOptions(kube::Pod::Resource()), clock),
+      nodes_(client, kube::StrippedInformerOptions(kube::Node::Resource()), clock),
       recorder_(client, clock, "default-scheduler") {
   pods_.AddIndex(kube::kPodsByNodeName, kube::PodNodeNameIndex);
   pods_.AddIndex(kUnbound, [](const kube::Pod& p) {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cloud/aws/aws_config.h"
 #include "core/log.h"
 #include "core/time_format.h"
 #include "kube/client.h"
@@ -20,13 +21,7 @@
 namespace gpufleet::sim {
 namespace {
 
-std::string ExpandHome(const std::string& path) {
-  if (path == "~" || path.starts_with("~/")) {
-    const char* home = std::getenv("HOME");
-    return std::string(home ? home : "") + path.substr(1);
-  }
-  return path;
-}
+std::string ExpandHome(const std::string& path) { return cloud::aws::Environment().ExpandHome(path); }
 
 [[noreturn]] void Fail(std::string_view message, int code = 1) {
   std::cerr << "error: " << message << "\n";

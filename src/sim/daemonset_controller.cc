@@ -19,13 +19,6 @@ using PodPtr = std::shared_ptr<const kube::Pod>;
 // Pods by the uid of the DaemonSet that controls them.
 constexpr const char* kByDaemonSet = "daemonset-uid";
 
-kube::InformerOptions InformerFor(kube::Gvr gvr) {
-  kube::InformerOptions o;
-  o.gvr = std::move(gvr);
-  o.transform = kube::StripManagedFields;
-  return o;
-}
-
 std::string DaemonSetUid(const kube::Pod& pod) {
   const kube::OwnerReference* owner = pod.metadata.ControllerRef();
   return owner != nullptr && owner->kind == "DaemonSet" ? owner->uid.str() : "";
@@ -77,9 +70,9 @@ DaemonSetController::DaemonSetController(kube::Client& client, core::Clock& cloc
     : client_(client),
       clock_(clock),
       options_(options),
-      daemonsets_(client, InformerFor(kube::DaemonSet::Resource()), clock),
-      nodes_(client, InformerFor(kube::Node::Resource()), clock),
-      pods_(client, InformerFor(kube::Pod::Resource()), clock),
+      daemonsets_(client, kube::StrippedInformerOptions(kube::DaemonSet::Resource()), clock),
+      nodes_(client, kube::StrippedInformerOptions(kube::Node::Resource()), clock),
+      pods_(client, kube::StrippedInformerOptions(kube::Pod::Resource()), clock),
       recorder_(client, clock, "daemonset-controller") {
   pods_.AddIndex(kByDaemonSet, [](const kube::Pod& p) {
     std::string uid = DaemonSetUid(p);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/time_format.h"
 #include "gpu/mock_backend.h"
@@ -20,26 +21,18 @@ namespace {
 const core::log::Logger kLog("sim.kubelet");
 const kube::Gvr kPods = kube::Pod::Resource();
 
-std::string Get(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  const nlohmann::json* at = &j;
-  for (const char* p : path) {
-    if (!at->is_object() || !at->contains(p)) return "";
-    at = &(*at)[p];
-  }
-  return at->is_string() ? at->get<std::string>() : "";
+// The value at a dotted path (core::FindField), or a shared null when it is absent or a step
+// has the wrong type: pod JSON from the cache is read without throwing or inserting.
+const nlohmann::json& Field(const nlohmann::json& j, std::string_view path) {
+  static const nlohmann::json kNull;
+  auto found = core::FindField(j, path);
+  return found.ok() && *found != nullptr ? **found : kNull;
 }
 
-// The value at `path`, or a null that is never a member of anything (no throw, no insertion).
-const nlohmann::json& Field(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  static const nlohmann::json kNull;
-  const nlohmann::json* at = &j;
-  for (const char* p : path) {
-    if (!at->is_object()) return kNull;
-    auto it = at->find(p);
-    if (it == at->end()) return kNull;
-    at = &*it;
-  }
-  return *at;
+// The string at `path`, or `fallback` when it is absent or not a string.
+std::string Get(const nlohmann::json& j, std::string_view path, std::string fallback = "") {
+  const nlohmann::json& v = Field(j, path);
+  return v.is_string() ? v.get<std::string>() : fallback;
 }
 
 std::vector<std::string> Strings(const nlohmann::json& list) {
@@ -78,9 +71,9 @@ struct SimulatedKubelet::PodRun {
 };
 
 void SimulatedKubelet::SyncPod(const nlohmann::json& pod) {
-  const std::string uid = Get(pod, {"metadata", "uid"});
-  const bool deleting = !Get(pod, {"metadata", "deletionTimestamp"}).empty();
-  const std::string phase = Get(pod, {"status", "phase"});
+  const std::string uid = Get(pod, "metadata.uid");
+  const bool deleting = !Get(pod, "metadata.deletionTimestamp").empty();
+  const std::string phase = Get(pod, "status.phase");
   std::shared_ptr<PodRun> run;
   std::function<void()> next;
   {
@@ -95,14 +88,14 @@ void SimulatedKubelet::SyncPod(const nlohmann::json& pod) {
       next = [this, run] { Terminate(run); };
     } else {
       run = std::make_shared<PodRun>();
-      run->ns = Get(pod, {"metadata", "namespace"});
-      run->name = Get(pod, {"metadata", "name"});
+      run->ns = Get(pod, "metadata.namespace");
+      run->name = Get(pod, "metadata.name");
       run->uid = uid;
       run->pod = pod;
-      run->start_time = Get(pod, {"status", "startTime"});
-      if (const nlohmann::json& containers = Field(pod, {"spec", "containers"}); containers.is_array()) {
+      run->start_time = Get(pod, "status.startTime");
+      if (const nlohmann::json& containers = Field(pod, "spec.containers"); containers.is_array()) {
         for (const auto& c : containers) {
-          run->containers.push_back({.name = Get(c, {"name"}), .image = Get(c, {"image"})});
+          run->containers.push_back({.name = Get(c, "name"), .image = Get(c, "image")});
         }
       }
       pods_[uid] = run;
@@ -192,7 +185,7 @@ nlohmann::json SimulatedKubelet::PodStatus(const PodRun& run) const {
       {"phase", run.phase},
       {"hostIP", id_.private_ip},
       {"hostIPs", {{{"ip", id_.private_ip}}}},
-      {"qosClass", Get(run.pod, {"status", "qosClass"}).empty() ? "BestEffort" : Get(run.pod, {"status", "qosClass"})},
+      {"qosClass", Get(run.pod, "status.qosClass", "BestEffort")},
       {"conditions",
        {condition("PodReadyToStartContainers", run.stage != PodRun::Stage::kAdmitting && !done),
         condition("Initialized", true), condition("Ready", all_running, all_running ? nullptr : not_ready),
@@ -228,7 +221,7 @@ void SimulatedKubelet::Admit(const std::shared_ptr<PodRun>& run) {
     std::lock_guard lock(mu_);  // SyncPod replaces run->pod
     pod = run->pod;
   }
-  const nlohmann::json& containers = Field(pod, {"spec", "containers"});
+  const nlohmann::json& containers = Field(pod, "spec.containers");
   for (const auto& c : containers.is_array() ? containers : nlohmann::json::array()) {
     if (!c.contains("resources") || !c["resources"].contains("limits")) continue;
     auto limits = core::ResourceList::FromJsonValue(c["resources"]["limits"]);
@@ -304,10 +297,10 @@ void SimulatedKubelet::StartContainer(const std::shared_ptr<PodRun>& run) {
   for (const auto& c : run->containers) Event(run, "Normal", "Started", "Started container " + c.name);
 
   // The programs start after the Running status is written, so a quick exit never precedes it.
-  const nlohmann::json specs = Field(pod, {"spec", "containers"}).is_array() ? Field(pod, {"spec", "containers"})
-                                                                              : nlohmann::json::array();
+  const nlohmann::json& listed = Field(pod, "spec.containers");
+  const nlohmann::json specs = listed.is_array() ? listed : nlohmann::json::array();
   std::map<std::string, std::string> annotations;
-  if (const nlohmann::json& a = Field(pod, {"metadata", "annotations"}); a.is_object()) {
+  if (const nlohmann::json& a = Field(pod, "metadata.annotations"); a.is_object()) {
     for (const auto& [k, v] : a.items()) {
       if (v.is_string()) annotations[k] = v.get<std::string>();
     }
@@ -327,19 +320,19 @@ void SimulatedKubelet::StartContainer(const std::shared_ptr<PodRun>& run) {
     ctx.pod = run->name;
     ctx.container = run->containers[i].name;
     ctx.image = run->containers[i].image;
-    ctx.command = Strings(Field(spec, {"command"}));
-    ctx.args = Strings(Field(spec, {"args"}));
+    ctx.command = Strings(Field(spec, "command"));
+    ctx.args = Strings(Field(spec, "args"));
     ctx.annotations = annotations;
     ctx.time_scale = env_.time_scale;
-    const nlohmann::json& env = Field(spec, {"env"});
+    const nlohmann::json& env = Field(spec, "env");
     for (const auto& e : env.is_array() ? env : nlohmann::json::array()) {
       if (!e.is_object()) continue;
-      std::string value = Get(e, {"value"});
-      const std::string field = Get(e, {"valueFrom", "fieldRef", "fieldPath"});
+      std::string value = Get(e, "value");
+      const std::string field = Get(e, "valueFrom.fieldRef.fieldPath");
       if (field == "spec.nodeName") value = id_.name;
       if (field == "metadata.name") value = run->name;
       if (field == "metadata.namespace") value = run->ns;
-      ctx.env[Get(e, {"name"})] = value;
+      ctx.env[Get(e, "name")] = value;
     }
     if (i == 0) {
       for (const auto& a : run->devices) ctx.env.insert(a.envs.begin(), a.envs.end());
@@ -396,7 +389,7 @@ void SimulatedKubelet::ContainerExited(const std::shared_ptr<PodRun>& run, int g
   c.finished_at = core::FormatRfc3339(env_.clock->Now());
   const bool all_exited = std::all_of(run->containers.begin(), run->containers.end(), [](const auto& x) { return x.exited; });
   const bool all_zero = std::all_of(run->containers.begin(), run->containers.end(), [](const auto& x) { return x.exit_code == 0; });
-  const std::string policy = Get(run->pod, {"spec", "restartPolicy"}).empty() ? "Always" : Get(run->pod, {"spec", "restartPolicy"});
+  const std::string policy = Get(run->pod, "spec.restartPolicy", "Always");
   const bool restart = all_exited && (policy == "Always" || (policy == "OnFailure" && !all_zero));
   if (all_exited && !restart) {
     run->stage = PodRun::Stage::kDone;

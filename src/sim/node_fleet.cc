@@ -81,10 +81,8 @@ Result<NodeIdentity> IdentityOf(const nlohmann::json& instance, const cloud::aws
 
 NodeFleet::NodeFleet(KubeletEnv env, std::map<std::string, cloud::aws::Ec2InstanceType> types, std::string region)
     : env_(std::move(env)), types_(std::move(types)), region_(std::move(region)) {
-  kube::InformerOptions po;
-  po.gvr = {"", "v1", "pods", true};
-  po.transform = kube::StripManagedFields;
-  pods_ = std::make_unique<kube::Informer>(*env_.client, po, *env_.clock);
+  pods_ = std::make_unique<kube::Informer>(*env_.client, kube::StrippedInformerOptions({"", "v1", "pods", true}),
+                                           *env_.clock);
   pods_->AddIndex(kByNode, [](const nlohmann::json& pod) { return std::vector<std::string>{NodeNameOf(pod)}; });
   pods_->AddEventHandler({
       .on_add = [this](const kube::ObjectPtr& pod) { Dispatch(*pod); },
@@ -94,10 +92,8 @@ NodeFleet::NodeFleet(KubeletEnv env, std::map<std::string, cloud::aws::Ec2Instan
             if (auto kubelet = Find(NodeNameOf(*pod))) kubelet->ForgetPod((*pod)["metadata"].value("uid", ""));
           },
   });
-  kube::InformerOptions no;
-  no.gvr = {"", "v1", "nodes", false};
-  no.transform = kube::StripManagedFields;
-  nodes_ = std::make_unique<kube::Informer>(*env_.client, no, *env_.clock);
+  nodes_ = std::make_unique<kube::Informer>(*env_.client, kube::StrippedInformerOptions({"", "v1", "nodes", false}),
+                                            *env_.clock);
   nodes_->AddEventHandler({.on_delete = [this](const kube::ObjectPtr& node) {
     const std::string name = (*node)["metadata"].value("name", "");
     auto kubelet = Find(name);
